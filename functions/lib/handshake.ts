@@ -1,0 +1,53 @@
+/**
+ * Subprotocol negotiation and admission for the register function.
+ */
+import { verifyAdmissionToken } from './admission';
+import { ChatError, ErrNo } from './errors';
+
+/** Subprotocols the chat speaks, in order of preference. */
+export const SUPPORTED_PROTOCOLS = ['chat'] as const;
+
+/** What register answers the handshake with. */
+export interface HandshakeResult {
+  /** The chosen subprotocol, absent when the client offered none. */
+  protocol?: string;
+}
+
+/** Splits a `Sec-WebSocket-Protocol` value into its offers. */
+export function parseOffer(header: string | undefined): string[] {
+  return (header ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+}
+
+/**
+ * Picks a supported subprotocol from the offer and, when a secret is set, checks the admission
+ * token offered beside it. Throws a {@link ChatError} carrying the errNo to refuse with.
+ */
+export function negotiate(offerHeader: string | undefined, secret: string | undefined, now = Date.now()): HandshakeResult {
+  const offers = parseOffer(offerHeader);
+  const supported: readonly string[] = SUPPORTED_PROTOCOLS;
+  const protocol = offers.find((p) => supported.includes(p));
+  const others = offers.filter((p) => !supported.includes(p));
+
+  if (secret) {
+    if (others.length === 0) {
+      throw new ChatError(
+        'ADMISSION_REQUIRED',
+        'admission token required: offer it as a subprotocol beside "chat", e.g. ["chat", "<token>"]',
+        ErrNo.ADMISSION_REQUIRED,
+      );
+    }
+    // The token is the first offer that is not a protocol.
+    verifyAdmissionToken(secret, others[0], now);
+  }
+  if (offers.length > 0 && !protocol) {
+    throw new ChatError(
+      'UNSUPPORTED_SUBPROTOCOL',
+      `none of the offered subprotocols is supported (supported: ${SUPPORTED_PROTOCOLS.join(', ')})`,
+      ErrNo.UNSUPPORTED_SUBPROTOCOL,
+    );
+  }
+  return { protocol };
+}

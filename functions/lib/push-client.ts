@@ -1,0 +1,119 @@
+/**
+ * The reverse-push client: POSTs frames and close requests to the gateway's push address.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { PushConfig } from './config';
+import { describeError } from './errors';
+
+/** A frame to push: text as is, binary as base64. */
+export interface PushFrame {
+  dataType: 'text' | 'binary';
+  data: string;
+}
+
+/** How one push ended. */
+export type PushOutcome =
+  | { id: string; status: 'delivered' }
+  /** The gateway answered a non-zero errNo: the connection is unknown or closed. */
+  | { id: string; status: 'gone'; errNo: number; errMsg: string }
+  /** No answer we can trust (network error, timeout, non-200): the connection may still be there. */
+  | { id: string; status: 'failed'; error: string };
+
+// One agent per push address and concurrency, kept across warm invocations so sockets are reused.
+const agents = new Map<string, http.Agent>();
+
+function agentFor(url: URL, concurrency: number): http.Agent {
+  const key = `${url.protocol}//${url.host}#${concurrency}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    const Agent = url.protocol === 'https:' ? https.Agent : http.Agent;
+    agent = new Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency, scheduling: 'lifo' });
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
+/** Pushes to connections through the gateway with keep-alive sockets and bounded concurrency. */
+export class PushClient {
+  private readonly url: URL;
+  private readonly agent: http.Agent;
+
+  constructor(private readonly config: PushConfig) {
+    this.url = new URL(config.url);
+    this.agent = agentFor(this.url, config.concurrency);
+  }
+
+  /** Sends one frame to one connection. Never throws. */
+  send(id: string, frame: PushFrame): Promise<PushOutcome> {
+    return this.post(id, { websocket: { action: 'data send', secConnectionID: id, dataType: frame.dataType, data: frame.data } });
+  }
+
+  /** Asks the gateway to close a connection. Never throws. */
+  close(id: string): Promise<PushOutcome> {
+    return this.post(id, { websocket: { action: 'closing', secConnectionID: id } });
+  }
+
+  /** Sends the same frame to every id, at most `concurrency` requests at a time. */
+  async broadcast(ids: string[], frame: PushFrame): Promise<PushOutcome[]> {
+    const outcomes: PushOutcome[] = new Array(ids.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length) {
+        const i = next++;
+        outcomes[i] = await this.send(ids[i], frame);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.config.concurrency, ids.length) }, worker));
+    return outcomes;
+  }
+
+  private post(id: string, body: unknown): Promise<PushOutcome> {
+    const payload = Buffer.from(JSON.stringify(body));
+    const transport = this.url.protocol === 'https:' ? https : http;
+    return new Promise((resolve) => {
+      let settled = false;
+      const done = (outcome: PushOutcome) => {
+        if (!settled) {
+          settled = true;
+          clearTimeout(timer);
+          resolve(outcome);
+        }
+      };
+      const req = transport.request(
+        this.url,
+        {
+          method: 'POST',
+          agent: this.agent,
+          headers: { 'content-type': 'application/json', 'content-length': payload.length },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', (err) => done({ id, status: 'failed', error: describeError(err) }));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            if (res.statusCode !== 200) {
+              done({ id, status: 'failed', error: `push answered HTTP ${res.statusCode}: ${text.slice(0, 200)}` });
+              return;
+            }
+            let answer: { errNo?: unknown; errMsg?: unknown };
+            try {
+              answer = JSON.parse(text);
+            } catch {
+              done({ id, status: 'failed', error: `push answered a body that is not JSON: ${text.slice(0, 200)}` });
+              return;
+            }
+            const errNo = Number(answer.errNo ?? 0);
+            if (errNo === 0) done({ id, status: 'delivered' });
+            else done({ id, status: 'gone', errNo, errMsg: String(answer.errMsg ?? '') });
+          });
+        },
+      );
+      // A whole-request deadline: a socket timeout alone would not bound a slow trickle.
+      const timer = setTimeout(() => req.destroy(new Error(`push timed out after ${this.config.timeoutMs} ms`)), this.config.timeoutMs);
+      req.on('error', (err) => done({ id, status: 'failed', error: describeError(err) }));
+      req.end(payload);
+    });
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * The connection registry: one COS object per open connection.
+ */
+import COS from 'cos-nodejs-sdk-v5';
+import type { RegistryConfig } from './config';
+import { ChatError, ErrNo, describeError } from './errors';
+
+/** Every registry key starts with this; the stack's expiry rule filters on it too. */
+export const KEY_PREFIX = 'conn.';
+/** COS answers at most this many keys per listing page. */
+const PAGE_SIZE = 1000;
+/** COS deletes at most this many keys per delete-multiple request. */
+const DELETE_BATCH = 1000;
+
+/**
+ * Maps a connection id to its object key. Ids are base64 and contain `+`, `/` and `=`; a `/` would
+ * create folders, so the id is stored as base64url of its bytes, which round-trips any string.
+ */
+export function keyForConnection(id: string): string {
+  return KEY_PREFIX + Buffer.from(id, 'utf8').toString('base64url');
+}
+
+/** Inverse of {@link keyForConnection}; undefined for keys that are not connection keys. */
+export function connectionForKey(key: string): string | undefined {
+  if (!key.startsWith(KEY_PREFIX)) return undefined;
+  const encoded = key.slice(KEY_PREFIX.length);
+  if (!/^[A-Za-z0-9_-]+$/.test(encoded)) return undefined;
+  return Buffer.from(encoded, 'base64url').toString('utf8');
+}
+
+/** What is stored for each connection. */
+export interface ConnectionRecord {
+  id: string;
+  connectedAt: string;
+  sourceIp?: string;
+  protocol?: string;
+}
+
+function registryError(action: string, err: unknown): ChatError {
+  return new ChatError('REGISTRY_UNAVAILABLE', `connection registry: ${action} failed: ${describeError(err)}`, ErrNo.REGISTRY_UNAVAILABLE, {
+    cause: err,
+  });
+}
+
+/** Reads and writes the connection registry in one COS bucket. */
+export class ConnectionRegistry {
+  private readonly cos: COS;
+  private readonly bucket: string;
+  private readonly region: string;
+
+  constructor(config: RegistryConfig, options: { timeoutMs?: number } = {}) {
+    this.bucket = config.bucket;
+    this.region = config.region;
+    this.cos = new COS({
+      SecretId: config.credentials.secretId,
+      SecretKey: config.credentials.secretKey,
+      SecurityToken: config.credentials.sessionToken,
+      Domain: config.cosDomain,
+      Protocol: config.cosDomain?.startsWith('http:') ? 'http:' : undefined,
+      Timeout: options.timeoutMs ?? 5000,
+      KeepAlive: true,
+    });
+  }
+
+  /** Records a connection. Throws REGISTRY_UNAVAILABLE when it could not be written. */
+  async add(record: ConnectionRecord): Promise<void> {
+    try {
+      await this.cos.putObject({
+        Bucket: this.bucket,
+        Region: this.region,
+        Key: keyForConnection(record.id),
+        Body: JSON.stringify(record),
+        ContentType: 'application/json',
+      });
+    } catch (err) {
+      throw registryError('write', err);
+    }
+  }
+
+  /** Removes a connection; removing one that is already gone succeeds. */
+  async remove(id: string): Promise<void> {
+    try {
+      await this.cos.deleteObject({ Bucket: this.bucket, Region: this.region, Key: keyForConnection(id) });
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return;
+      throw registryError('delete', err);
+    }
+  }
+
+  /** Removes many connections in batches; returns how many were removed. */
+  async removeMany(ids: string[]): Promise<number> {
+    let removed = 0;
+    for (let i = 0; i < ids.length; i += DELETE_BATCH) {
+      const batch = ids.slice(i, i + DELETE_BATCH);
+      try {
+        const result = await this.cos.deleteMultipleObject({
+          Bucket: this.bucket,
+          Region: this.region,
+          Objects: batch.map((id) => ({ Key: keyForConnection(id) })),
+          Quiet: true,
+        });
+        removed += batch.length - (result.Error?.length ?? 0);
+      } catch (err) {
+        throw registryError('delete', err);
+      }
+    }
+    return removed;
+  }
+
+  /** Lists every registered connection id, walking all pages. */
+  async list(): Promise<string[]> {
+    const ids: string[] = [];
+    let marker: string | undefined;
+    for (;;) {
+      let page: COS.GetBucketResult;
+      try {
+        page = await this.cos.getBucket({
+          Bucket: this.bucket,
+          Region: this.region,
+          Prefix: KEY_PREFIX,
+          Marker: marker,
+          MaxKeys: PAGE_SIZE,
+        });
+      } catch (err) {
+        throw registryError('list', err);
+      }
+      const contents = page.Contents ?? [];
+      for (const item of contents) {
+        const id = connectionForKey(item.Key);
+        if (id !== undefined) ids.push(id);
+      }
+      if (String(page.IsTruncated) !== 'true' || contents.length === 0) return ids;
+      // COS sets NextMarker on truncated pages; fall back to the last key when it is missing.
+      marker = page.NextMarker || contents[contents.length - 1].Key;
+    }
+  }
+}
+
+// Warm instances keep their client (and its keep-alive sockets) while the configuration is unchanged;
+// role credentials rotate, so they are part of the key.
+const cache = new Map<string, ConnectionRegistry>();
+
+/** The registry client for a configuration, reused across warm invocations. */
+export function registryFor(config: RegistryConfig): ConnectionRegistry {
+  const key = JSON.stringify(config);
+  let registry = cache.get(key);
+  if (!registry) {
+    if (cache.size >= 4) cache.clear();
+    registry = new ConnectionRegistry(config);
+    cache.set(key, registry);
+  }
+  return registry;
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { createAdmissionToken, verifyAdmissionToken } from '../../functions/lib/admission';
+import { negotiate, parseOffer } from '../../functions/lib/handshake';
+import { ErrNo } from '../../functions/lib/errors';
+
+const secret = 'local-test-secret';
+// RFC 6455 subprotocols are RFC 2616 tokens: no separators, no spaces, no '=' padding.
+const RFC_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function refusal(fn: () => unknown): { errNo?: number; message?: string } {
+  try {
+    fn();
+  } catch (err) {
+    return err as { errNo?: number; message?: string };
+  }
+  return {};
+}
+
+describe('admission tokens', () => {
+  it('mints tokens that are valid subprotocol tokens and verify', () => {
+    const token = createAdmissionToken(secret, { ttlSeconds: 60 });
+    expect(token).toMatch(RFC_TOKEN);
+    expect(() => verifyAdmissionToken(secret, token)).not.toThrow();
+  });
+
+  it('refuses an expired token, naming when it expired', () => {
+    const now = Date.UTC(2026, 0, 1);
+    const token = createAdmissionToken(secret, { ttlSeconds: 10, now });
+    expect(() => verifyAdmissionToken(secret, token, now + 5_000)).not.toThrow();
+    const err = refusal(() => verifyAdmissionToken(secret, token, now + 11_000));
+    expect(err.errNo).toBe(ErrNo.ADMISSION_REFUSED);
+    expect(err.message).toMatch(/expired at 2026-01-01T00:00:10/);
+  });
+
+  it('refuses a token signed with another secret, a tampered expiry and garbage', () => {
+    const token = createAdmissionToken('another-secret');
+    expect(refusal(() => verifyAdmissionToken(secret, token)).message).toMatch(/signature is invalid/);
+    const [exp, sig] = createAdmissionToken(secret).split('.');
+    expect(refusal(() => verifyAdmissionToken(secret, `${Number(exp) + 1000}.${sig}`)).message).toMatch(/signature is invalid/);
+    expect(refusal(() => verifyAdmissionToken(secret, 'hello')).message).toMatch(/malformed/);
+  });
+});
+
+describe('negotiate', () => {
+  it('splits offers', () => {
+    expect(parseOffer(' chat , binary,')).toEqual(['chat', 'binary']);
+    expect(parseOffer(undefined)).toEqual([]);
+  });
+
+  it('picks chat from the offer and nothing when nothing was offered', () => {
+    expect(negotiate('binary, chat', undefined)).toEqual({ protocol: 'chat' });
+    expect(negotiate(undefined, undefined)).toEqual({ protocol: undefined });
+  });
+
+  it('refuses an offer with no supported protocol rather than letting the client fail the handshake', () => {
+    const err = refusal(() => negotiate('mqtt', undefined));
+    expect(err.errNo).toBe(ErrNo.UNSUPPORTED_SUBPROTOCOL);
+    expect(err.message).toMatch(/supported: chat/);
+  });
+
+  it('with a secret, requires a valid token beside chat', () => {
+    const token = createAdmissionToken(secret);
+    expect(negotiate(`chat, ${token}`, secret)).toEqual({ protocol: 'chat' });
+    expect(refusal(() => negotiate('chat', secret)).errNo).toBe(ErrNo.ADMISSION_REQUIRED);
+    expect(refusal(() => negotiate(undefined, secret)).errNo).toBe(ErrNo.ADMISSION_REQUIRED);
+    expect(refusal(() => negotiate(`chat, ${createAdmissionToken('wrong')}`, secret)).errNo).toBe(ErrNo.ADMISSION_REFUSED);
+  });
+});
