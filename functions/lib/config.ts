@@ -22,6 +22,8 @@ export const Env = {
   ADMISSION_SECRET: 'ADMISSION_SECRET',
   /** COS `Domain` template override, e.g. `http://127.0.0.1:4568/{Bucket}`. Local cloud only. */
   LOCAL_COS_DOMAIN: 'LOCAL_COS_DOMAIN',
+  /** `info` (default), `warn`, `error` or `silent`. */
+  LOG_LEVEL: 'LOG_LEVEL',
   /** Execution-role credentials, injected by the platform. */
   SECRET_ID: 'TENCENTCLOUD_SECRETID',
   SECRET_KEY: 'TENCENTCLOUD_SECRETKEY',

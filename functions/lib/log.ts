@@ -3,8 +3,12 @@
  */
 export type Level = 'info' | 'warn' | 'error';
 
-/** Writes `{level, fn, msg, ...fields}` as one line. */
+const RANK: Record<Level | 'silent', number> = { info: 0, warn: 1, error: 2, silent: 3 };
+
+/** Writes `{level, fn, msg, ...fields}` as one line, unless `LOG_LEVEL` (default info) is higher. */
 export function log(level: Level, fn: string, msg: string, fields: Record<string, unknown> = {}): void {
+  const threshold = RANK[(process.env.LOG_LEVEL as Level) ?? 'info'] ?? 0;
+  if (RANK[level] < threshold) return;
   const line = JSON.stringify({ level, fn, msg, ...fields });
   if (level === 'error') console.error(line);
   else if (level === 'warn') console.warn(line);

@@ -59,6 +59,8 @@ export class ConnectionRegistry {
       Protocol: config.cosDomain?.startsWith('http:') ? 'http:' : undefined,
       Timeout: options.timeoutMs ?? 5000,
       KeepAlive: true,
+      // The SDK queues putObject calls per client, 3 at a time by default; the local runtime may run many at once.
+      FileParallelLimit: 32,
     });
   }
 

@@ -1,0 +1,139 @@
+/**
+ * Runs the local COS server.
+ *
+ *   npx tsx local/cos/cli.ts [--port 4568] [--host 127.0.0.1] [--dir .data/cos]
+ *                            [--credentials .data/credentials.json] [--bucket NAME]... [--quiet]
+ *
+ * Paths are relative to the current directory. The credentials file holds
+ * `{"secretId": "...", "secretKey": "..."}`; when missing, random ones are generated there.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { CosServer, type LocalCredential } from './server.js';
+
+const USAGE = `Usage: npx tsx local/cos/cli.ts [options]
+
+  --port N            port to listen on (default 4568; 0 picks a free one)
+  --host ADDRESS      address to bind (default 127.0.0.1, loopback only)
+  --dir PATH          folder holding the objects (default .data/cos)
+  --credentials PATH  JSON {secretId, secretKey[, sessionToken]} (default .data/credentials.json;
+                      generated with random values when missing)
+  --bucket NAME       bucket to create at start, e.g. chat-dev-gz-1250000000 (repeatable)
+  --quiet             do not log requests
+  --help              show this help`;
+
+const credentialFile = z.object({
+  secretId: z.string().min(1),
+  secretKey: z.string().min(1),
+  sessionToken: z.string().min(1).optional(),
+});
+
+/** Reads the credentials file, or creates it with random credentials (readable by the owner only). */
+async function loadCredentials(path: string): Promise<{ credential: LocalCredential; created: boolean }> {
+  let text: string | undefined;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (text !== undefined) {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
+    }
+    const parsed = credentialFile.safeParse(json);
+    if (!parsed.success) {
+      throw new Error(`${path} must hold {"secretId": "...", "secretKey": "..."}: ${parsed.error.message}`);
+    }
+    return { credential: parsed.data, created: false };
+  }
+  // same shape as real COS keys: a 36-character SecretId starting with AKID, a 32-character SecretKey
+  const credential = {
+    secretId: 'AKID' + randomBytes(16).toString('hex'),
+    secretKey: randomBytes(24).toString('base64url'),
+  };
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  // 'wx' refuses to overwrite a file another process created meanwhile
+  await writeFile(path, JSON.stringify(credential, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+  return { credential, created: true };
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new Error(`--port must be a number from 0 to 65535, got "${text}".`);
+  return port;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '4568' },
+      host: { type: 'string', default: '127.0.0.1' },
+      dir: { type: 'string', default: '.data/cos' },
+      credentials: { type: 'string', default: '.data/credentials.json' },
+      bucket: { type: 'string', multiple: true, default: [] },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+
+  const directory = resolve(values.dir);
+  const credentialsPath = resolve(values.credentials);
+  const { credential, created } = await loadCredentials(credentialsPath);
+  const server = new CosServer({
+    directory,
+    host: values.host,
+    port: parsePort(values.port),
+    credentials: [credential],
+    buckets: values.bucket,
+    silent: values.quiet,
+  });
+  await server.start();
+
+  console.log(`Local COS listening on ${server.endpoint}`);
+  console.log(`  Domain template: ${server.domain}`);
+  console.log(`  Data folder:     ${directory}`);
+  console.log(`  Buckets:         ${values.bucket.length > 0 ? values.bucket.join(', ') : '(none created at start)'}`);
+  console.log(`  Credentials:     ${credentialsPath}${created ? ' (generated now)' : ''}`);
+  console.log(`  SecretId:        ${credential.secretId}`);
+  console.log('Press Ctrl-C to stop.');
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // a second Ctrl-C does not wait for connections to drain
+      process.exit(130);
+    }
+    stopping = true;
+    console.log(`\n${signal}: stopping...`);
+    server.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+main().catch((err: unknown) => {
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(`local COS: ${message}`);
+  if (err instanceof TypeError && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error(USAGE);
+  }
+  process.exit(1);
+});

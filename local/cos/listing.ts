@@ -1,0 +1,156 @@
+/** GET Bucket (list objects) and GET Bucket ?uploads, answered the way COS does. */
+import { CosError } from './errors.js';
+import { type ObjectInfo, type ObjectStore, compareKeys } from './store.js';
+import { XML_DECLARATION, escapeXml } from './xml.js';
+
+/** COS returns at most this many entries per listing page, whatever max-keys asks for. */
+export const MAX_KEYS_LIMIT = 1000;
+
+export interface ListObjectsQuery {
+  prefix: string;
+  marker: string;
+  delimiter: string;
+  /** Already capped at {@link MAX_KEYS_LIMIT}. */
+  maxKeys: number;
+  encodingType?: 'url';
+}
+
+export interface ListObjectsPage {
+  objects: ObjectInfo[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  /** The marker for the next page; set whenever the page is truncated (COS sets it even without a delimiter). */
+  nextMarker?: string;
+}
+
+/**
+ * Reads listing parameters from a query string.
+ * @throws CosError `InvalidArgument` for a max-keys that is not a non-negative integer or an unknown encoding-type.
+ */
+export function parseListQuery(query: ReadonlyArray<readonly [string, string]>): ListObjectsQuery {
+  const get = (name: string) => query.find(([key]) => key === name)?.[1];
+  const rawMaxKeys = get('max-keys');
+  let maxKeys = MAX_KEYS_LIMIT;
+  if (rawMaxKeys !== undefined && rawMaxKeys !== '') {
+    if (!/^\d+$/.test(rawMaxKeys)) {
+      throw new CosError('InvalidArgument', `max-keys must be a non-negative integer, got "${rawMaxKeys}".`, 400);
+    }
+    maxKeys = Math.min(MAX_KEYS_LIMIT, Number(rawMaxKeys));
+  }
+  const encodingType = get('encoding-type');
+  if (encodingType !== undefined && encodingType !== '' && encodingType !== 'url') {
+    throw new CosError('InvalidArgument', `encoding-type must be "url", got "${encodingType}".`, 400);
+  }
+  return {
+    prefix: get('prefix') ?? '',
+    marker: get('marker') ?? '',
+    delimiter: get('delimiter') ?? '',
+    maxKeys,
+    ...(encodingType === 'url' ? { encodingType } : {}),
+  };
+}
+
+/** Lists one page of a bucket's objects, in key order, after `marker`. */
+export async function listObjectsPage(
+  store: ObjectStore,
+  bucket: string,
+  query: ListObjectsQuery,
+): Promise<ListObjectsPage> {
+  const { prefix, marker, delimiter, maxKeys } = query;
+  if (maxKeys === 0) return { objects: [], commonPrefixes: [], isTruncated: false };
+
+  // keys below a common prefix already returned (or at/before the marker) are skipped wholesale
+  let skipPrefix: string | undefined;
+  const descend = (folder: string) =>
+    (folder.startsWith(prefix) || prefix.startsWith(folder)) &&
+    // every key in the folder sorts before the marker unless the marker lies inside the folder
+    !(compareKeys(folder, marker) < 0 && !marker.startsWith(folder)) &&
+    !(skipPrefix !== undefined && folder.startsWith(skipPrefix));
+
+  const keys: string[] = [];
+  const commonPrefixes: string[] = [];
+  let last: string | undefined;
+  let isTruncated = false;
+  for await (const key of store.keysInOrder(bucket, descend)) {
+    if (!key.startsWith(prefix) || compareKeys(key, marker) <= 0) continue;
+    if (skipPrefix !== undefined && key.startsWith(skipPrefix)) continue;
+    let commonPrefix: string | undefined;
+    if (delimiter !== '') {
+      const at = key.indexOf(delimiter, prefix.length);
+      if (at !== -1) {
+        commonPrefix = key.slice(0, at + delimiter.length);
+        skipPrefix = commonPrefix;
+        if (compareKeys(commonPrefix, marker) <= 0) continue;
+      }
+    }
+    if (keys.length + commonPrefixes.length === maxKeys) {
+      isTruncated = true;
+      break;
+    }
+    if (commonPrefix !== undefined) commonPrefixes.push(commonPrefix);
+    else keys.push(key);
+    last = commonPrefix ?? key;
+  }
+  return {
+    objects: await store.objectInfos(bucket, keys),
+    commonPrefixes,
+    isTruncated,
+    ...(isTruncated && last !== undefined ? { nextMarker: last } : {}),
+  };
+}
+
+/** Renders a `ListBucketResult` document like COS's. */
+export function renderListBucketResult(bucket: string, query: ListObjectsQuery, page: ListObjectsPage): string {
+  const text = (value: string) => escapeXml(query.encodingType === 'url' ? encodeURIComponent(value) : value);
+  const appId = bucket.slice(bucket.lastIndexOf('-') + 1);
+  const lines = [
+    XML_DECLARATION,
+    '<ListBucketResult>',
+    `<Name>${escapeXml(bucket)}</Name>`,
+    ...(query.encodingType ? [`<EncodingType>${query.encodingType}</EncodingType>`] : []),
+    `<Prefix>${text(query.prefix)}</Prefix>`,
+    `<Marker>${text(query.marker)}</Marker>`,
+    `<MaxKeys>${query.maxKeys}</MaxKeys>`,
+    ...(query.delimiter !== '' ? [`<Delimiter>${text(query.delimiter)}</Delimiter>`] : []),
+    `<IsTruncated>${page.isTruncated}</IsTruncated>`,
+    ...(page.nextMarker !== undefined ? [`<NextMarker>${text(page.nextMarker)}</NextMarker>`] : []),
+    ...page.commonPrefixes.map((prefix) => `<CommonPrefixes><Prefix>${text(prefix)}</Prefix></CommonPrefixes>`),
+    ...page.objects.map((object) =>
+      [
+        '<Contents>',
+        `<Key>${text(object.key)}</Key>`,
+        `<LastModified>${object.lastModified.toISOString()}</LastModified>`,
+        `<ETag>${escapeXml(object.etag)}</ETag>`,
+        `<Size>${object.size}</Size>`,
+        `<Owner><ID>${escapeXml(appId)}</ID><DisplayName>${escapeXml(appId)}</DisplayName></Owner>`,
+        '<StorageClass>STANDARD</StorageClass>',
+        '</Contents>',
+      ].join(''),
+    ),
+    '</ListBucketResult>',
+  ];
+  return lines.join('\n');
+}
+
+/**
+ * Renders an empty `ListMultipartUploadsResult`. s3rver answers `GET ?uploads` with 501, and
+ * the SDK's resumable uploads ask it first; with no resumable upload listed they start afresh.
+ */
+export function renderEmptyMultipartUploads(bucket: string, query: ReadonlyArray<readonly [string, string]>): string {
+  const get = (name: string) => query.find(([key]) => key === name)?.[1] ?? '';
+  return [
+    XML_DECLARATION,
+    '<ListMultipartUploadsResult>',
+    `<Bucket>${escapeXml(bucket)}</Bucket>`,
+    `<Encoding-Type>${escapeXml(get('encoding-type'))}</Encoding-Type>`,
+    `<KeyMarker>${escapeXml(get('key-marker'))}</KeyMarker>`,
+    `<UploadIdMarker>${escapeXml(get('upload-id-marker'))}</UploadIdMarker>`,
+    '<NextKeyMarker></NextKeyMarker>',
+    '<NextUploadIdMarker></NextUploadIdMarker>',
+    `<MaxUploads>${MAX_KEYS_LIMIT}</MaxUploads>`,
+    '<IsTruncated>false</IsTruncated>',
+    `<Prefix>${escapeXml(get('prefix'))}</Prefix>`,
+    `<Delimiter>${escapeXml(get('delimiter'))}</Delimiter>`,
+    '</ListMultipartUploadsResult>',
+  ].join('\n');
+}

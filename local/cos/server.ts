@@ -1,0 +1,354 @@
+/**
+ * A COS-compatible object store for local development: s3rver keeps the objects on disk, and
+ * this server in front of it speaks COS to the unmodified cos-nodejs-sdk-v5 (COS signatures,
+ * COS error documents, COS listing paging, x-cos-meta-* metadata).
+ */
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { mkdir } from 'node:fs/promises';
+import { isIPv6 } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
+import S3rver from 's3rver';
+import { CosError, newRequestId } from './errors.js';
+import { listObjectsPage, parseListQuery, renderEmptyMultipartUploads, renderListBucketResult } from './listing.js';
+import { checkContentMd5, deleteObjects, parseDeleteRequest, renderDeleteResult } from './multi-delete.js';
+import { type RequestTarget, bucketNameProblem, objectKeyProblem, parseRequestTarget } from './paths.js';
+import { type ResponseContext, adaptS3rverResponse, sendEmpty, sendError, sendXml } from './response.js';
+import { type LocalCredential, verifyCosSignature } from './signature.js';
+import { ObjectStore } from './store.js';
+
+export type { LocalCredential } from './signature.js';
+
+export interface CosServerOptions {
+  /** Folder holding the objects; created if missing. */
+  directory: string;
+  /** Default 127.0.0.1 (loopback only). */
+  host?: string;
+  /** Default 0 = any free port. */
+  port?: number;
+  /** Key pairs whose signatures are accepted. */
+  credentials: LocalCredential[];
+  /** Buckets created at start if missing. */
+  buckets?: string[];
+  /** Default true; when false, one line per request is logged to stdout. */
+  silent?: boolean;
+}
+
+/** Query parameters of GET Bucket (list objects) that this server answers itself. */
+const LISTING_PARAMS = new Set(['prefix', 'marker', 'max-keys', 'delimiter', 'encoding-type']);
+/** Bucket sub-resources s3rver implements (or rejects properly) on GET. */
+const S3RVER_BUCKET_GETS = new Set(['cors', 'location', 'website', 'list-type']);
+/** Larger DeleteMultipleObjects bodies are refused: 1000 keys of 850 bytes fit well below it. */
+const MAX_DELETE_BODY_BYTES = 2 * 1024 * 1024;
+/** How long stop() lets in-flight requests finish before cutting their connections. */
+const STOP_GRACE_MS = 1000;
+
+/** Thrown by {@link CosServer} for misuse, with a `code` to branch on. */
+export class CosServerError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CosServerError';
+    this.code = code;
+  }
+}
+
+export class CosServer {
+  readonly #directory: string;
+  readonly #host: string;
+  readonly #requestedPort: number;
+  readonly #credentials: readonly LocalCredential[];
+  readonly #buckets: readonly string[];
+  readonly #silent: boolean;
+  readonly #s3rver: S3rver;
+  readonly #s3rverHandler: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  readonly #store: ObjectStore;
+  #server: Server | undefined;
+  #port: number | undefined;
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(options: CosServerOptions) {
+    if (options.credentials.length === 0) {
+      throw new CosServerError('ERR_NO_CREDENTIALS', 'CosServer needs at least one credential to accept requests.');
+    }
+    for (const credential of options.credentials) {
+      if (!credential.secretId || !credential.secretKey) {
+        throw new CosServerError('ERR_BAD_CREDENTIAL', 'Every credential needs a non-empty secretId and secretKey.');
+      }
+    }
+    for (const bucket of options.buckets ?? []) assertBucketName(bucket);
+    this.#directory = resolvePath(options.directory);
+    this.#host = options.host ?? '127.0.0.1';
+    this.#requestedPort = options.port ?? 0;
+    this.#credentials = options.credentials.map((credential) => ({ ...credential }));
+    this.#buckets = [...(options.buckets ?? [])];
+    this.#silent = options.silent ?? true;
+    // s3rver logs through its own logger; this server does the request logging
+    this.#s3rver = new S3rver({ directory: this.#directory, silent: true, vhostBuckets: false });
+    this.#s3rverHandler = this.#s3rver.callback();
+    if (!this.#silent) {
+      // s3rver answers internal failures with a generic message; the cause is only in this event
+      this.#s3rver.on('error', (err: Error) => console.error('s3rver:', err));
+    }
+    this.#store = new ObjectStore(this.#s3rver.store);
+  }
+
+  /** The port listened on. @throws CosServerError `ERR_NOT_STARTED` before start(). */
+  get port(): number {
+    if (this.#port === undefined) {
+      throw new CosServerError('ERR_NOT_STARTED', 'CosServer is not listening; call start() first.');
+    }
+    return this.#port;
+  }
+
+  /** Base URL, e.g. `http://127.0.0.1:4568`. */
+  get endpoint(): string {
+    const host = this.#host === '0.0.0.0' ? '127.0.0.1' : this.#host === '::' ? '::1' : this.#host;
+    return `http://${isIPv6(host) ? `[${host}]` : host}:${this.port}`;
+  }
+
+  /** The SDK's `Domain` option: `http://127.0.0.1:PORT/{Bucket}` (path-style requests). */
+  get domain(): string {
+    return `${this.endpoint}/{Bucket}`;
+  }
+
+  /**
+   * Creates the data folder and the configured buckets, then listens.
+   * @throws CosServerError `EADDRINUSE` when the port is taken.
+   */
+  start(): Promise<void> {
+    if (this.#server) return Promise.resolve();
+    // concurrent calls share one start, so they cannot open two listeners
+    this.#starting ??= this.#start().finally(() => {
+      this.#starting = undefined;
+    });
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    if (this.#stopping) await this.#stopping;
+    await mkdir(this.#directory, { recursive: true });
+    for (const bucket of this.#buckets) await this.createBucket(bucket);
+    const server = createServer((req, res) => void this.#handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EADDRINUSE') {
+          reject(
+            new CosServerError(
+              'EADDRINUSE',
+              `Port ${this.#requestedPort} on ${this.#host} is already in use; stop whatever holds it or pick another port.`,
+              { cause: err },
+            ),
+          );
+        } else {
+          reject(err);
+        }
+      };
+      server.once('error', onError);
+      server.listen(this.#requestedPort, this.#host, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    // past listen, an 'error' (e.g. EMFILE on accept) must not crash the process
+    server.on('error', (err) => console.error('local COS server:', err));
+    const address = server.address();
+    this.#port = typeof address === 'object' && address ? address.port : this.#requestedPort;
+    this.#server = server;
+  }
+
+  /** Stops listening and closes open connections. Safe to call twice, or before start(). */
+  async stop(): Promise<void> {
+    if (this.#stopping) return this.#stopping;
+    // a stop during start waits for the listener, then closes it
+    if (this.#starting) await this.#starting.catch(() => undefined);
+    if (this.#stopping) return this.#stopping;
+    const server = this.#server;
+    if (!server) return;
+    this.#stopping = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
+      server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      // the SDK keeps connections alive; idle ones would hold close() open
+      server.closeIdleConnections();
+    }).finally(() => {
+      this.#server = undefined;
+      this.#port = undefined;
+      this.#stopping = undefined;
+    });
+    return this.#stopping;
+  }
+
+  /**
+   * Creates a bucket if it does not exist.
+   * @throws CosServerError `InvalidBucketName` for a name COS would refuse.
+   */
+  async createBucket(name: string): Promise<void> {
+    assertBucketName(name);
+    await this.#store.createBucket(name);
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = Date.now();
+    const context: ResponseContext = { requestId: newRequestId(), resource: `${req.headers.host ?? ''}${req.url ?? ''}` };
+    if (!this.#silent) {
+      res.on('finish', () =>
+        console.log(`${req.method} ${req.url} ${res.statusCode} ${Date.now() - started}ms`),
+      );
+    }
+    try {
+      const target = parseRequestTarget(req.url ?? '/');
+      context.resource = `${req.headers.host ?? ''}${target.rawPath}`;
+      this.#authenticate(req, target);
+      if (target.bucket !== '') {
+        const problem = bucketNameProblem(target.bucket);
+        if (problem) throw new CosError('InvalidBucketName', problem, 400);
+      }
+      if (target.key !== '') {
+        const problem = objectKeyProblem(target.key);
+        if (problem) throw new CosError('InvalidObjectName', problem, 400);
+      }
+      translateRequestHeaders(req, target);
+      if (await this.#answerLocally(req, res, context, target)) return;
+      adaptS3rverResponse(res, context);
+      await this.#s3rverHandler(req, res);
+    } catch (err) {
+      sendError(res, context, toCosError(err));
+    }
+  }
+
+  #authenticate(req: IncomingMessage, target: RequestTarget): void {
+    const verdict = verifyCosSignature(
+      { method: req.method ?? 'GET', pathname: target.signedPath, query: target.query, headers: req.headers },
+      this.#credentials,
+      Date.now(),
+    );
+    if (!verdict.ok) {
+      const details: Record<string, string> = {};
+      if (verdict.stringToSign !== undefined) details['StringToSign'] = verdict.stringToSign;
+      if (verdict.formatString !== undefined) details['FormatString'] = verdict.formatString;
+      throw new CosError(verdict.code, verdict.message, 403, details);
+    }
+  }
+
+  /** Answers the requests s3rver gets wrong for COS clients; false leaves the request to s3rver. */
+  async #answerLocally(
+    req: IncomingMessage,
+    res: ServerResponse,
+    context: ResponseContext,
+    target: RequestTarget,
+  ): Promise<boolean> {
+    if (target.bucket === '' || target.key !== '') return false;
+    const params = target.query.map(([name]) => name).filter((name) => !isAuthParam(name));
+    const method = req.method ?? 'GET';
+
+    if (method === 'GET' && params.every((name) => LISTING_PARAMS.has(name))) {
+      const query = parseListQuery(target.query);
+      await this.#requireBucket(target.bucket);
+      const page = await listObjectsPage(this.#store, target.bucket, query);
+      sendXml(res, context, 200, renderListBucketResult(target.bucket, query, page));
+      return true;
+    }
+    if (method === 'GET' && params.includes('uploads')) {
+      await this.#requireBucket(target.bucket);
+      sendXml(res, context, 200, renderEmptyMultipartUploads(target.bucket, target.query));
+      return true;
+    }
+    if (method === 'GET' && !params.some((name) => S3RVER_BUCKET_GETS.has(name))) {
+      throw new CosError('NotImplemented', `This local COS server does not implement GET Bucket ?${params[0]}.`, 501);
+    }
+    if (method === 'HEAD' && params.length === 0) {
+      if (!(await this.#store.bucketExists(target.bucket))) {
+        // a HEAD answer has no body, so the code travels in the status alone
+        sendEmpty(res, context, 404);
+        return true;
+      }
+      sendEmpty(res, context, 200);
+      return true;
+    }
+    if (method === 'POST' && params.includes('delete')) {
+      await this.#requireBucket(target.bucket);
+      const body = await readBody(req, MAX_DELETE_BODY_BYTES);
+      checkContentMd5(body, headerValue(req, 'content-md5'));
+      const request = parseDeleteRequest(body.toString('utf8'));
+      const outcome = await deleteObjects(this.#store, target.bucket, request.keys);
+      sendXml(res, context, 200, renderDeleteResult(outcome, request.quiet));
+      return true;
+    }
+    return false;
+  }
+
+  async #requireBucket(bucket: string): Promise<void> {
+    if (!(await this.#store.bucketExists(bucket))) {
+      throw new CosError('NoSuchBucket', 'The specified bucket does not exist.', 404);
+    }
+  }
+}
+
+function assertBucketName(name: string): void {
+  const problem = bucketNameProblem(name);
+  if (problem) throw new CosServerError('InvalidBucketName', problem);
+}
+
+/** Query parameters that carry a pre-signed URL's signature rather than select an operation. */
+function isAuthParam(name: string): boolean {
+  return name.startsWith('q-') || name === 'x-cos-security-token';
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** Headers whose empty value s3rver would store and echo back; COS ignores them. */
+const STORED_STANDARD_HEADERS = ['cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires'];
+
+/** Rewrites a verified COS request into the S3 request s3rver understands. */
+function translateRequestHeaders(req: IncomingMessage, target: RequestTarget): void {
+  const headers = req.headers;
+  // s3rver would try (and fail) to check these as AWS credentials
+  delete headers['authorization'];
+  delete headers['x-cos-security-token'];
+  if (headers['x-cos-copy-source'] !== undefined) {
+    throw new CosError('NotImplemented', 'This local COS server does not implement object copy (x-cos-copy-source).', 501);
+  }
+  for (const name of Object.keys(headers)) {
+    if (name.startsWith('x-cos-meta-')) {
+      headers['x-amz-meta-' + name.slice('x-cos-meta-'.length)] = headers[name];
+      delete headers[name];
+    }
+  }
+  if (req.method === 'PUT' && target.key !== '') {
+    for (const name of STORED_STANDARD_HEADERS) {
+      if (headers[name] === '') delete headers[name];
+    }
+    // COS's default type for uploads that name none (s3rver's would be binary/octet-stream)
+    if (!headers['content-type']) headers['content-type'] = 'application/octet-stream';
+  }
+}
+
+/** Reads a request body of at most `limit` bytes. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    // an oversized body is drained rather than left unread, so the error answer can still be sent
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (size > limit) reject(new CosError('EntityTooLarge', `The request body is larger than ${limit} bytes.`, 400));
+      else resolve(Buffer.concat(chunks));
+    });
+    req.on('error', reject);
+  });
+}
+
+function toCosError(err: unknown): CosError {
+  if (err instanceof CosError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new CosError('InternalError', `The local COS server failed: ${message}`, 500);
+}

@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { main_handler as transport } from '../../functions/transport';
+import { readRegistryConfig } from '../../functions/lib/config';
+import { MAX_PUSH_BYTES, shortId } from '../../functions/lib/envelope';
+import { ConnectionRegistry } from '../../functions/lib/registry';
+import { startCos, useEnv, type CosFixture } from '../support/cos-fixture';
+import { fakeConnectionId, populate } from '../support/populate';
+import { PushRecorder } from '../support/push-recorder';
+
+function frame(id: string, data: string, dataType: 'text' | 'binary' = 'text', action = 'data send') {
+  return { websocket: { action, secConnectionID: id, dataType, data } };
+}
+
+describe('transport', () => {
+  let cos: CosFixture;
+  let registry: ConnectionRegistry;
+  const push = new PushRecorder();
+  let restore: () => void;
+
+  beforeAll(async () => {
+    cos = await startCos();
+    await push.start();
+    restore = useEnv({ ...cos.env, url: push.url, PUSH_CONCURRENCY: '16', PUSH_TIMEOUT_MS: '2000' });
+    registry = new ConnectionRegistry(readRegistryConfig(cos.env));
+  });
+  afterAll(async () => {
+    restore();
+    await push.stop();
+    await cos.stop();
+  });
+  beforeEach(async () => {
+    push.reset();
+    await registry.removeMany(await registry.list());
+  });
+
+  it('broadcasts a JSON chat message to the others and acks the sender', async () => {
+    const [sender, a, b] = await populate(registry, 3);
+    const before = Date.now();
+    const result = await transport(frame(sender, JSON.stringify({ type: 'message', text: 'hello <b>all</b>' })));
+    expect(result).toMatchObject({ errNo: 0, online: 3, delivered: 2, pruned: 0, failed: 0 });
+    for (const other of [a, b]) {
+      const [message] = push.jsonTo(other);
+      expect(push.to(other)).toHaveLength(1);
+      expect(message).toEqual({ type: 'message', from: shortId(sender), text: 'hello <b>all</b>', online: 3, sentAt: expect.any(String) });
+      expect(Date.parse(String(message.sentAt))).toBeGreaterThanOrEqual(before - 1000);
+    }
+    expect(push.jsonTo(sender)).toEqual([{ type: 'ack', online: 3, delivered: 2 }]);
+  });
+
+  it('treats any other text as the message itself, and accepts the older "data recv" action', async () => {
+    const [sender, other] = await populate(registry, 2);
+    await transport(frame(sender, 'plain words', 'text', 'data recv'));
+    await transport(frame(sender, '{"type":"note","text":"x"}'));
+    expect(push.jsonTo(other).map((m) => m.text)).toEqual(['plain words', '{"type":"note","text":"x"}']);
+  });
+
+  it('relays a binary frame as binary, byte for byte', async () => {
+    const [sender, other] = await populate(registry, 2);
+    const bytes = Buffer.from([0, 1, 2, 254, 255, 10, 13]);
+    await transport(frame(sender, bytes.toString('base64'), 'binary'));
+    const [relayed] = push.to(other);
+    expect(relayed.dataType).toBe('binary');
+    expect(Buffer.from(relayed.data!, 'base64')).toEqual(bytes);
+    expect(push.jsonTo(sender)).toEqual([{ type: 'ack', online: 2, delivered: 1 }]);
+  });
+
+  it('works on an empty registry: the sender alone is online', async () => {
+    const sender = fakeConnectionId();
+    expect(await transport(frame(sender, 'anyone?'))).toMatchObject({ errNo: 0, online: 1, delivered: 0 });
+    expect(push.jsonTo(sender)).toEqual([{ type: 'ack', online: 1, delivered: 0 }]);
+    expect(push.pushes).toHaveLength(1);
+  });
+
+  it('reaches exactly the 2,499 others of 2,500 registered connections', async () => {
+    const ids = await populate(registry, 2500);
+    const [sender, ...others] = ids;
+    const result = await transport(frame(sender, 'to everyone'));
+    expect(result).toMatchObject({ online: 2500, delivered: 2499, failed: 0 });
+    const messages = push.pushes.filter((p) => p.secConnectionID !== sender);
+    expect(messages).toHaveLength(2499);
+    expect(new Set(messages.map((p) => p.secConnectionID))).toEqual(new Set(others));
+    expect(push.jsonTo(sender)).toEqual([{ type: 'ack', online: 2500, delivered: 2499 }]);
+    expect(push.maxInFlight).toBeLessThanOrEqual(16);
+  }, 60_000);
+
+  it('prunes ids the gateway reports as gone, and counts only live ones in the ack', async () => {
+    const [sender, live, stale1, stale2] = await populate(registry, 4);
+    push.gone.add(stale1).add(stale2);
+    const result = await transport(frame(sender, 'who is there?'));
+    expect(result).toMatchObject({ online: 4, delivered: 1, pruned: 2 });
+    expect(push.jsonTo(sender)).toEqual([{ type: 'ack', online: 2, delivered: 1 }]);
+    expect(new Set(await registry.list())).toEqual(new Set([sender, live]));
+  });
+
+  it('does not broadcast a message whose pushed form exceeds 256 KB, and tells the sender', async () => {
+    const [sender, other] = await populate(registry, 2);
+    // Raw text that fits the inbound limit but not once wrapped in the envelope.
+    const text = 'x'.repeat(MAX_PUSH_BYTES - 20);
+    const result = await transport(frame(sender, text));
+    expect(result.errNo).not.toBe(0);
+    expect(push.to(other)).toEqual([]);
+    const [error] = push.jsonTo(sender);
+    expect(error).toMatchObject({ type: 'error', code: 'MESSAGE_TOO_LARGE', message: expect.stringMatching(/over the 262144-byte limit/) });
+
+    // Just under the limit once wrapped: delivered.
+    push.reset();
+    const envelopeOverhead = JSON.stringify({ type: 'message', from: shortId(sender), text: '', online: 2, sentAt: new Date().toISOString() }).length;
+    await transport(frame(sender, 'y'.repeat(MAX_PUSH_BYTES - envelopeOverhead)));
+    expect(push.to(other)).toHaveLength(1);
+    expect(Buffer.byteLength(push.to(other)[0].data!)).toBe(MAX_PUSH_BYTES);
+
+    push.reset();
+    await transport(frame(sender, Buffer.alloc(MAX_PUSH_BYTES + 1).toString('base64'), 'binary'));
+    expect(push.to(other)).toEqual([]);
+    expect(push.jsonTo(sender)[0]).toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
+  });
+
+  it('answers the sender with an error when the store is unreachable, without failing', async () => {
+    const back = useEnv({ LOCAL_COS_DOMAIN: 'http://127.0.0.1:1/{Bucket}' });
+    try {
+      const result = await transport(frame('sender-x', 'hello'));
+      expect(result.errNo).not.toBe(0);
+    } finally {
+      back();
+    }
+    const [error] = push.jsonTo('sender-x');
+    expect(error).toMatchObject({ type: 'error', code: 'REGISTRY_UNAVAILABLE', message: expect.stringMatching(/list failed/) });
+    expect(push.pushes).toHaveLength(1);
+  });
+
+  it('answers a malformed frame to its sender with the reason', async () => {
+    await transport(frame('sender-y', '%%%', 'binary'));
+    expect(push.jsonTo('sender-y')).toEqual([{ type: 'error', code: 'MALFORMED_EVENT', message: expect.stringMatching(/base64/) }]);
+    expect(await transport({ nothing: true })).toMatchObject({ errNo: 102 });
+  });
+
+  it('fails loudly, naming it, when the push address is not configured', async () => {
+    const back = useEnv({ url: undefined });
+    try {
+      await expect(transport(frame('s', 'x'))).rejects.toThrow(/missing environment variable url/);
+    } finally {
+      back();
+    }
+  });
+});
