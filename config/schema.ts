@@ -1,0 +1,77 @@
+/**
+ * The shape of `config/app.json`, validated with zod. Stages override any of the defaults.
+ */
+import { z } from 'zod';
+import { REGION_SHORT_NAMES } from './regions';
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+
+/** An environment variable name: a reference to a secret, never the secret itself. */
+const envVarName = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_]{1,63}$/, 'must be an environment variable name (a letter, then letters, digits or _)')
+  .refine((n) => !/^(TENCENTCLOUD_|SCF_|QCLOUD_|TF_)/i.test(n), 'must not use a reserved prefix (TENCENTCLOUD_, SCF_, QCLOUD_, TF_)');
+
+const region = z.string().refine((r) => r in REGION_SHORT_NAMES, {
+  error: (issue) => `unknown region "${String(issue.input)}"; known: ${Object.keys(REGION_SHORT_NAMES).join(', ')}`,
+});
+
+/** Settings every stack has; the defaults, then each stage's overrides. */
+export const settingsSchema = z
+  .object({
+    /** API Gateway environment the service is released to. */
+    environment: z.enum(['release', 'prepub', 'test']),
+    /** The WebSocket API's path. */
+    path: z.string().regex(/^\/[A-Za-z0-9/_.-]*$/, 'must start with / and hold only letters, digits, / _ . -'),
+    functions: z
+      .object({
+        /** SCF memory: 64, or a multiple of 128 up to 3072. */
+        memoryMb: int(64, 3072).refine((m) => m === 64 || m % 128 === 0, 'must be 64 or a multiple of 128'),
+        timeoutSeconds: int(1, 900),
+      })
+      .strict(),
+    push: z
+      .object({
+        concurrency: int(1, 1024),
+        timeoutMs: int(100, 60_000),
+      })
+      .strict(),
+    /** No frame either way for this long closes a connection (gateway limit 10-7200 s). */
+    idleTimeoutSeconds: int(10, 7200),
+    /** Registry objects older than this are expired by COS, since a cleanup may never come. */
+    registryExpiryDays: int(1, 3650),
+    /** Admission by shared-secret token; the secret is read from the named environment variable at deploy. */
+    admission: z.object({ secretEnv: envVarName }).strict().nullable().optional(),
+  })
+  .strict();
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+const stageSchema = z
+  .object({
+    regions: z.array(region).min(1, 'needs at least one region').refine((rs) => new Set(rs).size === rs.length, 'lists a region twice'),
+    environment: settingsSchema.shape.environment.optional(),
+    path: settingsSchema.shape.path.optional(),
+    functions: settingsSchema.shape.functions.partial().optional(),
+    push: settingsSchema.shape.push.partial().optional(),
+    idleTimeoutSeconds: settingsSchema.shape.idleTimeoutSeconds.optional(),
+    registryExpiryDays: settingsSchema.shape.registryExpiryDays.optional(),
+    admission: settingsSchema.shape.admission,
+  })
+  .strict();
+
+export type StageConfig = z.infer<typeof stageSchema>;
+
+export const configSchema = z
+  .object({
+    $schema: z.string().optional(),
+    /** Prefix of every resource name. */
+    app: z.string().regex(/^[a-z][a-z0-9]{1,11}$/, 'must be 2-12 lowercase letters or digits, starting with a letter'),
+    defaults: settingsSchema,
+    stages: z
+      .record(z.string().regex(/^[a-z][a-z0-9]{0,9}$/, 'stage names are 1-10 lowercase letters or digits, starting with a letter'), stageSchema)
+      .refine((s) => Object.keys(s).length > 0, 'needs at least one stage'),
+  })
+  .strict();
+
+export type AppConfig = z.infer<typeof configSchema>;

@@ -1,0 +1,71 @@
+/**
+ * The per-stack deploy state: what the post-deploy step learned from the cloud (the reverse-push
+ * address above all), kept in `.deploy/<stack>.json` (git-ignored) so the next synth feeds it back
+ * into the functions' environment and a second deploy plans no change.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Where state files live: `.deploy/`, or `CHAT_DEPLOY_STATE_DIR` (the local cloud keeps its own). */
+export function deployStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(ROOT, env.CHAT_DEPLOY_STATE_DIR || '.deploy');
+}
+
+/** The state file of one stack. */
+export function deployStatePath(stack: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(deployStateDir(env), `${stack}.json`);
+}
+
+export const deployStateSchema = z
+  .object({
+    version: z.literal(1),
+    stack: z.string(),
+    region: z.string(),
+    serviceId: z.string(),
+    apiId: z.string(),
+    /** The gateway's reverse-push address (`DescribeApi` → `InternalDomain`). */
+    url: z.string().regex(/^https?:\/\//, 'must be an http(s) address'),
+    updatedAt: z.string(),
+  })
+  .strict();
+
+export type DeployState = z.infer<typeof deployStateSchema>;
+
+/** Reads a stack's state; undefined when there is none yet. A damaged file is an error naming it. */
+export function readDeployState(stack: string, env: NodeJS.ProcessEnv = process.env): DeployState | undefined {
+  const file = deployStatePath(stack, env);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`deploy state ${file} is not valid JSON (${(err as Error).message}); delete it and deploy again`);
+  }
+  const result = deployStateSchema.safeParse(parsed);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`deploy state ${file} is invalid (${problems}); delete it and deploy again`);
+  }
+  if (result.data.stack !== stack) throw new Error(`deploy state ${file} belongs to stack "${result.data.stack}", not "${stack}"`);
+  return result.data;
+}
+
+/** Writes a stack's state atomically (a crash never leaves half a file). */
+export function writeDeployState(state: DeployState, env: NodeJS.ProcessEnv = process.env): string {
+  const file = deployStatePath(state.stack, env);
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(deployStateSchema.parse(state), null, 2) + '\n');
+  renameSync(tmp, file);
+  return file;
+}

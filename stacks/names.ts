@@ -1,0 +1,29 @@
+/**
+ * Resource names, all derived from the stack prefix `<app>-<stage>-<region short>` so that stages and
+ * regions never collide (CAM roles and policies are global to the account).
+ */
+import type { FunctionName } from '../scripts/bundle';
+
+export interface ResourceNames {
+  /** Bucket name without the app id suffix: the bucket is `<this>-<appid>`. */
+  bucketPrefix: string;
+  role: string;
+  policy: string;
+  /** API Gateway names use underscores: the console documents letters, digits and `_`. */
+  service: string;
+  api: string;
+  functions: Record<FunctionName, string>;
+}
+
+/** Names for the stack with prefix `<app>-<stage>-<region short>`. */
+export function resourceNames(prefix: string): ResourceNames {
+  const underscored = prefix.replace(/-/g, '_');
+  return {
+    bucketPrefix: prefix,
+    role: `${prefix}-scf`,
+    policy: `${prefix}-registry`,
+    service: underscored,
+    api: `${underscored}_ws`,
+    functions: { register: `${prefix}-register`, transport: `${prefix}-transport`, cleanup: `${prefix}-cleanup` },
+  };
+}
