@@ -213,6 +213,11 @@ export class CosServer {
       translateRequestHeaders(req, target);
       if (await this.#answerLocally(req, res, context, target)) return;
       adaptS3rverResponse(res, context);
+      if (target.key !== '' && req.method !== 'GET' && req.method !== 'HEAD') {
+        // Forgotten before and after: a listing running meanwhile may have cached the old object.
+        this.#store.forget(target.bucket, target.key);
+        res.on('finish', () => this.#store.forget(target.bucket, target.key));
+      }
       await this.#s3rverHandler(req, res);
     } catch (err) {
       sendError(res, context, toCosError(err));
