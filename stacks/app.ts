@@ -1,6 +1,7 @@
 /**
  * Builds the CDK for Terraform app from the configuration: one ChatStack per selected target.
  */
+import { mkdirSync } from 'node:fs';
 import { App } from 'cdktf';
 import type { AppConfig } from '../config/schema';
 import { targetsFor, type Selection, type Target } from '../config/select';
@@ -23,6 +24,8 @@ export interface ChatAppOptions {
 export async function synthesizeChatApp(options: ChatAppOptions): Promise<{ app: App; stacks: ChatStack[]; targets: Target[] }> {
   const targets = targetsFor(options.config, options.selection);
   const bundles = options.bundles ?? (await bundleFunctions());
+  // cdktf creates only the last level of its output folder.
+  if (options.outdir) mkdirSync(options.outdir, { recursive: true });
   // skipValidation: terraform_data would otherwise make synth run `terraform version`; the
   // synthesized JSON is checked against the provider schema by scripts/validate-stacks instead.
   const app = new App({ skipValidation: true, ...(options.outdir ? { outdir: options.outdir } : {}) });

@@ -7,12 +7,10 @@
  * Paths are relative to the current directory. The credentials file holds
  * `{"secretId": "...", "secretKey": "..."}`; when missing, random ones are generated there.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
-import { CosServer, type LocalCredential } from './server.js';
+import { loadLocalCredentials } from '../credentials.js';
+import { CosServer } from './server.js';
 
 const USAGE = `Usage: npx tsx local/cos/cli.ts [options]
 
@@ -24,44 +22,6 @@ const USAGE = `Usage: npx tsx local/cos/cli.ts [options]
   --bucket NAME       bucket to create at start, e.g. chat-dev-gz-1250000000 (repeatable)
   --quiet             do not log requests
   --help              show this help`;
-
-const credentialFile = z.object({
-  secretId: z.string().min(1),
-  secretKey: z.string().min(1),
-  sessionToken: z.string().min(1).optional(),
-});
-
-/** Reads the credentials file, or creates it with random credentials (readable by the owner only). */
-async function loadCredentials(path: string): Promise<{ credential: LocalCredential; created: boolean }> {
-  let text: string | undefined;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  if (text !== undefined) {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (err) {
-      throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
-    }
-    const parsed = credentialFile.safeParse(json);
-    if (!parsed.success) {
-      throw new Error(`${path} must hold {"secretId": "...", "secretKey": "..."}: ${parsed.error.message}`);
-    }
-    return { credential: parsed.data, created: false };
-  }
-  // same shape as real COS keys: a 36-character SecretId starting with AKID, a 32-character SecretKey
-  const credential = {
-    secretId: 'AKID' + randomBytes(16).toString('hex'),
-    secretKey: randomBytes(24).toString('base64url'),
-  };
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  // 'wx' refuses to overwrite a file another process created meanwhile
-  await writeFile(path, JSON.stringify(credential, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
-  return { credential, created: true };
-}
 
 function parsePort(text: string): number {
   const port = Number(text);
@@ -90,7 +50,7 @@ async function main(): Promise<void> {
 
   const directory = resolve(values.dir);
   const credentialsPath = resolve(values.credentials);
-  const { credential, created } = await loadCredentials(credentialsPath);
+  const { credential, created } = await loadLocalCredentials(credentialsPath);
   const server = new CosServer({
     directory,
     host: values.host,

@@ -3,14 +3,10 @@
  * computed exactly as cos-nodejs-sdk-v5's `getAuth` does. Pure: no I/O, the clock is a parameter.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { LocalCredential } from '../credentials.js';
 
-/** A key pair the local server accepts. */
-export interface LocalCredential {
-  secretId: string;
-  secretKey: string;
-  /** When set, requests must carry it in `x-cos-security-token` (a temporary credential). */
-  sessionToken?: string;
-}
+/** A key pair the local server accepts; with a session token, requests must carry it in `x-cos-security-token`. */
+export type { LocalCredential };
 
 /** The parts of a request that the signature covers. */
 export interface SignedRequestParts {

@@ -1,12 +1,12 @@
 /**
  * Starts the local COS store for a test file and gives the environment the functions read.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import COS from 'cos-nodejs-sdk-v5';
-import { CosServer, type LocalCredential } from '../../local/cos/server';
+import { randomCredential as newCredential, type LocalCredential } from '../../local/credentials';
+import { CosServer } from '../../local/cos/server';
 
 export const TEST_REGION = 'ap-guangzhou';
 
@@ -24,11 +24,7 @@ export interface CosFixture {
 
 /** Random credentials, the way the local cloud makes them: nothing is stored in code. */
 export function randomCredential(): LocalCredential {
-  return {
-    secretId: 'AKID' + randomBytes(16).toString('hex'),
-    secretKey: randomBytes(24).toString('base64url'),
-    sessionToken: randomBytes(32).toString('base64url'),
-  };
+  return newCredential({ temporary: true });
 }
 
 export async function startCos(bucket = `chat-test-gz-${1250000000 + Math.floor(Math.random() * 1e6)}`): Promise<CosFixture> {

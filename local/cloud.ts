@@ -1,0 +1,165 @@
+/**
+ * The local cloud: the synthesized stack running on one machine. Synthesizes the selected stack,
+ * starts the local COS store, SCF runtime and API gateway, applies the stack to them, and serves the
+ * chat page.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../config/load';
+import type { AppConfig } from '../config/schema';
+import { targetsFor, type Target } from '../config/select';
+import { bundleFunctions, FUNCTION_NAMES, type BundleInfo, type FunctionName } from '../scripts/bundle';
+import { generateBindings } from '../scripts/gen-bindings';
+import { synthesizeChatApp } from '../stacks/app';
+import { applyStack, type AppliedStack } from './apply/apply';
+import { CosServer } from './cos/server';
+import { randomCredential } from './credentials';
+import { LocalGateway } from './gateway/gateway';
+import type { GatewayLimits } from './gateway/limits';
+import { LocalScf } from './scf/runtime';
+import { WebServer } from './web-server';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The local account's app id (`tencentcloud_user_info.app_id`): any 10 digits do. */
+export const LOCAL_APP_ID = '1250000000';
+
+export interface LocalCloudOptions {
+  /** Folder for objects, unpacked code and synth output. @default `.data` in the project */
+  dataDir?: string;
+  /** @default the configuration's first stage */
+  stage?: string;
+  /** @default the stage's first region */
+  region?: string;
+  /** 0 picks a free port. @default page 3000, gateway 3001, COS 3002 */
+  ports?: { page?: number; gateway?: number; cos?: number };
+  /** Gateway limits beyond the defaults (seed 002's numbers). */
+  limits?: Partial<GatewayLimits>;
+  /** @default 10 */
+  maxInstancesPerFunction?: number;
+  /** Where the function zips are built. @default dist/functions */
+  buildDir?: string;
+  /** @default config/app.json */
+  config?: AppConfig;
+  /** Variables for `var.*` in the stack, e.g. the admission secret. @default process.env */
+  env?: NodeJS.ProcessEnv;
+  log?: (line: string) => void;
+}
+
+/** Where everything is once started. */
+export interface LocalEndpoints {
+  stack: string;
+  /** ws:// URL of the chat. */
+  wsUrl: string;
+  /** The chat page. */
+  pageUrl: string;
+  /** The gateway's reverse-push address. */
+  pushUrl: string;
+  cosEndpoint: string;
+  applied: AppliedStack;
+}
+
+export const DEFAULT_PORTS = { page: 3000, gateway: 3001, cos: 3002 };
+
+/** Runs one stack of the configuration on this machine. */
+export class LocalCloud {
+  private cos?: CosServer;
+  private scf?: LocalScf;
+  private gateway?: LocalGateway;
+  private web?: WebServer;
+  private bundles?: Record<FunctionName, BundleInfo>;
+  private applied?: AppliedStack;
+  readonly target: Target;
+  readonly dataDir: string;
+  private readonly config: AppConfig;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly options: LocalCloudOptions = {}) {
+    this.config = options.config ?? loadConfig();
+    const stage = options.stage ?? Object.keys(this.config.stages)[0];
+    const region = options.region ?? this.config.stages[stage]?.regions[0];
+    [this.target] = targetsFor(this.config, { stage, region });
+    this.dataDir = path.resolve(options.dataDir ?? path.join(ROOT, '.data'));
+    this.log = options.log ?? ((line) => console.log(line));
+  }
+
+  /** Builds, synthesizes, starts every service and applies the stack. */
+  async start(): Promise<LocalEndpoints> {
+    const ports = { ...DEFAULT_PORTS, ...this.options.ports };
+    const started = Date.now();
+    try {
+      generateBindings();
+      this.bundles = await bundleFunctions(this.options.buildDir);
+      const outdir = path.join(this.dataDir, 'synth');
+      // The local run keeps its own deploy state, so a cloud deploy's push address never leaks in.
+      await synthesizeChatApp({ config: this.config, selection: { stage: this.target.stage, region: this.target.region }, outdir, bundles: this.bundles, env: { CHAT_DEPLOY_STATE_DIR: path.join(this.dataDir, 'deploy') } });
+      this.log(`synthesized ${this.target.name} in ${Date.now() - started} ms`);
+
+      // Temporary role credentials, new on every start, as STS would hand out.
+      const role = randomCredential({ temporary: true });
+      this.cos = new CosServer({ directory: path.join(this.dataDir, 'cos'), port: ports.cos, credentials: [role] });
+      await this.cos.start();
+      this.scf = new LocalScf({
+        workDir: path.join(this.dataDir, 'scf'),
+        credentials: role,
+        region: this.target.region,
+        maxInstancesPerFunction: this.options.maxInstancesPerFunction,
+        platformEnvironment: { LOCAL_COS_DOMAIN: this.cos.domain },
+        log: (line) => this.log(line),
+      });
+      this.gateway = new LocalGateway({ port: ports.gateway, invoker: this.scf, limits: this.options.limits, log: (line) => this.log(line) });
+      await this.gateway.start();
+      this.applied = await applyStack({
+        stackDir: path.join(outdir, 'stacks', this.target.name),
+        services: { cos: this.cos, scf: this.scf, gateway: this.gateway },
+        appId: LOCAL_APP_ID,
+        env: this.options.env,
+        log: (line) => this.log(line),
+      });
+      const applied = this.applied;
+      this.web = new WebServer({
+        root: path.join(ROOT, 'web'),
+        port: ports.page,
+        config: () => ({ wsUrl: applied.wsUrl, admission: Boolean(this.target.settings.admission), stack: applied.name }),
+      });
+      await this.web.start();
+      this.log(`local cloud ready in ${Date.now() - started} ms`);
+      return { stack: applied.name, wsUrl: applied.wsUrl, pageUrl: this.web.url, pushUrl: applied.pushUrl, cosEndpoint: this.cos.endpoint, applied };
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  /**
+   * Rebuilds the bundles and redeploys each function whose code changed, keeping its configuration.
+   * Open connections stay open: only the function instances are swapped.
+   */
+  async reloadFunctions(build: () => Promise<Record<FunctionName, BundleInfo>> = () => bundleFunctions(this.options.buildDir)): Promise<FunctionName[]> {
+    if (!this.scf || !this.applied || !this.bundles) throw new Error('the local cloud is not started');
+    const next = await build();
+    const changed = FUNCTION_NAMES.filter((fn) => next[fn].hash !== this.bundles![fn].hash);
+    for (const fn of changed) {
+      const ref = this.applied.functions.find((f) => f.name.endsWith(`-${fn}`))!;
+      const current = this.scf.getFunction(ref.name, ref.namespace)!;
+      await this.scf.deploy({ ...current, zipPath: next[fn].zipPath });
+      this.log(`reloaded ${ref.name} (${next[fn].hash})`);
+    }
+    this.bundles = next;
+    return changed;
+  }
+
+  /** Stops everything, in the reverse order of start. Safe to call twice. */
+  async stop(): Promise<void> {
+    const web = this.web;
+    const gateway = this.gateway;
+    const scf = this.scf;
+    const cos = this.cos;
+    this.web = this.gateway = this.scf = this.cos = undefined;
+    await web?.stop();
+    // The gateway closes connections and runs their cleanups, which need the SCF and COS.
+    await gateway?.stop();
+    await scf?.stop();
+    await cos?.stop();
+  }
+}

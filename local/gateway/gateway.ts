@@ -1,0 +1,380 @@
+/**
+ * API Gateway's WebSocket side in event-function mode, on one machine: it holds the clients'
+ * WebSockets, turns their lives into register / transport / cleanup invocations through an
+ * {@link Invoker}, and serves the reverse-push address on the same port.
+ *
+ * Refusals of a handshake (the upgrade never happens; the body is the reason, text/plain):
+ * - register answered a non-zero errNo → 403 with its errMsg
+ * - register failed (error, crash, not found), answered something without an errNo, or chose a
+ *   subprotocol the client did not offer → 502; register timed out → 504
+ * - the API has no register binding → 502; no released API at the path → 404
+ * - the gateway is stopping → 503; a request that is no WebSocket handshake → 400 / 405
+ *
+ * Connection behaviour (ordering, cleanup on gateway-side closes, limits) is described in
+ * connection.ts and limits.ts.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { isIPv6 } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { Invoker } from '../invoker.js';
+import { ApiCatalog, type Route } from './catalog.js';
+import { CloseCode, GatewayConnection } from './connection.js';
+import { GatewayError, GatewayErrorCode } from './errors.js';
+import { connectingEvent, closingEvent, readRegisterAnswer } from './events.js';
+import { isProblem, readHandshake, refuseHandshake } from './handshake.js';
+import { type GatewayLimits, resolveLimits } from './limits.js';
+import { type ApiDef, IDLE_TIMEOUT_RANGE, SHORT_TIMEOUT_FLOOR_SECONDS, type ServiceDef } from './model.js';
+import { PushEndpoint, PushErrNo, answer } from './push-endpoint.js';
+
+export interface LocalGatewayOptions {
+  /** Address to bind; default 127.0.0.1 (loopback only: the push address has no authentication). */
+  host?: string;
+  /** Default 0: any free port. */
+  port?: number;
+  invoker: Invoker;
+  limits?: Partial<GatewayLimits>;
+  /** One line per connection event (connect, refuse, close, failures); nothing per frame or push. Default: stdout. */
+  log?: (line: string) => void;
+  /**
+   * Accept idle timeouts (`serviceTimeout`, `limits.idleTimeoutSeconds`) and `limits.maxConnectionSeconds`
+   * below the cloud's 10 s floor, down to 0.1 s. For tests and demos only: such an API could not be deployed.
+   */
+  allowShortTimeouts?: boolean;
+  /** How long stop() waits for connections to close and their cleanups to end. Default 5000 ms. */
+  stopTimeoutMs?: number;
+}
+
+/** A connection id: 24 random bytes in base64, 32 characters that may contain `+`, `/` and `=`. */
+export function newConnectionId(): string {
+  return randomBytes(24).toString('base64');
+}
+
+/** Closed ids remembered so a push to one says "closed" rather than "unknown". */
+const REMEMBERED_CLOSED_IDS = 10_000;
+/** How long a client may take to answer a close frame when the gateway stops, before its socket is cut. */
+const STOP_CLOSE_GRACE_MS = 1000;
+
+export class LocalGateway {
+  readonly #host: string;
+  readonly #requestedPort: number;
+  readonly #invoker: Invoker;
+  readonly #limits: GatewayLimits;
+  readonly #log: (line: string) => void;
+  readonly #stopTimeoutMs: number;
+  readonly #catalog: ApiCatalog;
+  readonly #push: PushEndpoint;
+  readonly #open = new Map<string, GatewayConnection>();
+  readonly #closedIds = new Set<string>();
+  /** Connections and handshakes not yet finished (cleanup included), for stop() to await. */
+  readonly #pending = new Set<Promise<void>>();
+  /** The subprotocol register chose, per handshake request, for ws's handleProtocols. */
+  readonly #chosenProtocol = new WeakMap<IncomingMessage, string>();
+  #server: Server | undefined;
+  #wss: WebSocketServer | undefined;
+  #port: number | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(options: LocalGatewayOptions) {
+    if (!options?.invoker) throw new GatewayError(GatewayErrorCode.INVALID_PARAMETER, 'LocalGateway needs an invoker');
+    const minTimeout = options.allowShortTimeouts ? SHORT_TIMEOUT_FLOOR_SECONDS : IDLE_TIMEOUT_RANGE.min;
+    this.#host = options.host ?? '127.0.0.1';
+    this.#requestedPort = options.port ?? 0;
+    this.#invoker = options.invoker;
+    this.#limits = resolveLimits(options.limits, minTimeout);
+    this.#log = options.log ?? ((line) => console.log(`[local gateway] ${line}`));
+    this.#stopTimeoutMs = options.stopTimeoutMs ?? 5000;
+    this.#catalog = new ApiCatalog(minTimeout);
+    this.#push = new PushEndpoint(
+      {
+        find: (id) => this.#open.get(id),
+        wasClosed: (id) => this.#closedIds.has(id),
+      },
+      this.#limits.maxMessageBytes,
+    );
+  }
+
+  /** The limits in force. */
+  get limits(): Readonly<GatewayLimits> {
+    return this.#limits;
+  }
+
+  /** The port listened on. @throws GatewayError `ERR_NOT_STARTED` before start(). */
+  get port(): number {
+    if (this.#port === undefined) throw new GatewayError(GatewayErrorCode.NOT_STARTED, 'the local gateway is not listening; call start() first');
+    return this.#port;
+  }
+
+  /** `http://127.0.0.1:PORT`. */
+  get origin(): string {
+    const host = this.#host === '0.0.0.0' ? '127.0.0.1' : this.#host === '::' ? '::1' : this.#host;
+    return `http://${isIPv6(host) ? `[${host}]` : host}:${this.port}`;
+  }
+
+  /** Listens. @throws GatewayError `EADDRINUSE` when the port is taken. */
+  async start(): Promise<void> {
+    if (this.#server) return;
+    if (this.#stopping) await this.#stopping;
+    const server = createServer((req, res) => this.#onRequest(req, res));
+    // Push clients keep sockets for many broadcasts; Node's 5 s default would race their reuse.
+    server.keepAliveTimeout = 65_000;
+    const wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+      maxPayload: this.#limits.maxMessageBytes,
+      autoPong: true,
+      handleProtocols: (_offered, req) => this.#chosenProtocol.get(req) ?? false,
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const handshake = this.#onUpgrade(req, socket, head).catch((err: unknown) => {
+        this.#log(`handshake failed: ${err instanceof Error ? err.message : String(err)}`);
+        refuseHandshake(socket, 500, 'the local gateway failed');
+      });
+      this.#track(handshake);
+    });
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EADDRINUSE') {
+          reject(
+            new GatewayError(
+              GatewayErrorCode.ADDRESS_IN_USE,
+              `port ${this.#requestedPort} on ${this.#host} is already in use; stop whatever holds it or pick another port`,
+              { cause: err },
+            ),
+          );
+        } else reject(err);
+      };
+      server.once('error', onError);
+      server.listen(this.#requestedPort, this.#host, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.#log(`server error: ${err.message}`));
+    const address = server.address();
+    this.#port = typeof address === 'object' && address ? address.port : this.#requestedPort;
+    this.#server = server;
+    this.#wss = wss;
+  }
+
+  /**
+   * Closes every connection with 1001, waits (at most `stopTimeoutMs`) for their cleanup
+   * invocations, and stops listening. Safe to call twice, or before start().
+   */
+  stop(): Promise<void> {
+    if (this.#stopping) return this.#stopping;
+    const server = this.#server;
+    if (!server) return Promise.resolve();
+    this.#stopping = (async () => {
+      const listening = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      for (const connection of this.#open.values()) connection.close(CloseCode.GOING_AWAY, 'gateway stopping');
+      const cut = setTimeout(() => {
+        for (const connection of this.#open.values()) connection.terminate();
+      }, STOP_CLOSE_GRACE_MS);
+      const everything = Promise.allSettled([...this.#pending]);
+      const gaveUp = await raceTimeout(everything, this.#stopTimeoutMs);
+      clearTimeout(cut);
+      if (gaveUp) this.#log(`stopped without waiting for ${this.#pending.size} connection(s) or cleanup(s) still running`);
+      for (const connection of this.#open.values()) connection.terminate();
+      server.closeAllConnections();
+      await raceTimeout(listening, 1000);
+      this.#wss?.close();
+    })().finally(() => {
+      this.#server = undefined;
+      this.#wss = undefined;
+      this.#port = undefined;
+      this.#stopping = undefined;
+    });
+    return this.#stopping;
+  }
+
+  /** Cloud API CreateService. */
+  createService(def: ServiceDef): void {
+    this.#catalog.createService(def);
+  }
+
+  /** Cloud API CreateApi: a draft until the service is released. */
+  createApi(def: ApiDef): void {
+    this.#catalog.createApi(def);
+  }
+
+  /** Cloud API ModifyApi: replaces the draft; live environments change only on release. */
+  modifyApi(apiId: string, def: ApiDef): void {
+    this.#catalog.modifyApi(apiId, def);
+  }
+
+  /**
+   * Cloud API DescribeApi: the draft, with the reverse-push address as `internalDomain`.
+   * @throws GatewayError `ERR_NOT_STARTED` before start(): the address holds the port.
+   */
+  describeApi(apiId: string): (ApiDef & { internalDomain: string }) | undefined {
+    const draft = this.#catalog.draft(apiId);
+    return draft && { ...draft, internalDomain: this.pushUrl(apiId) };
+  }
+
+  /**
+   * Cloud API ReleaseService: publishes the service's current API definitions to the environment.
+   * New connections use that snapshot; open ones keep working and use the new bindings from
+   * their next frame (their idle timeout stays the one they connected with). @throws GatewayError `ResourceInUse.RouteConflict` when another service
+   * already serves one of the paths in that environment.
+   */
+  releaseService(serviceId: string, environment: string, description?: string): void {
+    this.#catalog.release(serviceId, environment, description);
+    this.#log(`released service ${serviceId} to ${environment}${description ? ` (${description})` : ''}`);
+  }
+
+  /** `ws://127.0.0.1:PORT/<environment><path>` of a service's API (its first one unless `apiId` is given). */
+  wsUrl(serviceId: string, environment: string, apiId?: string): string {
+    return `${this.origin.replace(/^http/, 'ws')}/${environment}${this.#catalog.pathFor(serviceId, environment, apiId)}`;
+  }
+
+  /** The reverse-push address of an API, what DescribeApi calls `InternalDomain`. */
+  pushUrl(apiId: string): string {
+    if (!this.#catalog.hasApi(apiId)) throw new GatewayError(GatewayErrorCode.API_NOT_FOUND, `no API ${apiId}`);
+    return `${this.origin}${ApiCatalog.pushPathOf(apiId)}`;
+  }
+
+  /** Open connections. */
+  connections(): number {
+    return this.#open.size;
+  }
+
+  #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const pathname = pathOf(req.url);
+    if (pathname.startsWith('/api-')) {
+      const apiId = this.#catalog.apiOfPushPath(pathname);
+      if (apiId !== undefined) {
+        this.#push.handle(req, res, apiId);
+        return;
+      }
+      req.resume();
+      answer(res, 404, PushErrNo.UNKNOWN_API, `no API at ${pathname}`);
+      return;
+    }
+    req.resume();
+    if (this.#catalog.route(pathname)) {
+      res.setHeader('upgrade', 'websocket');
+      answer(res, 426, PushErrNo.MALFORMED_REQUEST, `${pathname} is a WebSocket API: connect with a WebSocket client`);
+      return;
+    }
+    answer(res, 404, PushErrNo.UNKNOWN_API, `nothing at ${pathname}`);
+  }
+
+  async #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    // Until ws takes the socket over, its errors (a client resetting) are ours to swallow.
+    const swallow = () => undefined;
+    socket.on('error', swallow);
+    if (this.#stopping) return refuseHandshake(socket, 503, 'the gateway is stopping');
+    const offer = readHandshake(req);
+    if (isProblem(offer)) return refuseHandshake(socket, offer.status, offer.reason);
+    const pathname = pathOf(req.url);
+    const route = this.#catalog.route(pathname);
+    if (!route) return refuseHandshake(socket, 404, `no WebSocket API is released at ${pathname}`);
+    const api = route.api;
+    if (!api.register) {
+      return refuseHandshake(socket, 502, `API ${api.apiId} has no register function bound; the handshake cannot be decided`);
+    }
+
+    const id = newConnectionId();
+    const requestId = randomUUID();
+    const headers = { 'X-Api-RequestId': requestId };
+    const event = connectingEvent({
+      serviceId: route.serviceId,
+      path: api.path,
+      requestId,
+      sourceIp: sourceIpOf(req),
+      stage: route.environment,
+      connectionId: id,
+      protocolHeader: offer.protocolHeader,
+      extensionsHeader: offer.extensionsHeader,
+    });
+    let result;
+    try {
+      result = await this.#invoker.invoke(api.register, event, { requestId });
+    } catch (err) {
+      result = { ok: false as const, kind: 'crash' as const, message: err instanceof Error ? err.message : String(err), durationMs: 0 };
+    }
+    const verdict = readRegisterAnswer(result, offer.protocols, api.register.name);
+    if (!verdict.accept) {
+      this.#log(`refused ${pathname} with ${verdict.status}: ${verdict.reason}`);
+      return refuseHandshake(socket, verdict.status, verdict.reason, headers);
+    }
+    // The client may have gone while register ran, or the gateway begun stopping: register has
+    // accepted a connection that will never open, so cleanup is owed.
+    if (this.#stopping || socket.destroyed || !socket.readable || !socket.writable) {
+      if (this.#stopping) refuseHandshake(socket, 503, 'the gateway is stopping', headers);
+      else socket.destroy();
+      this.#log(`connection ${id} accepted by register but gone before the handshake completed; invoking cleanup`);
+      if (api.cleanup) await this.#invoker.invoke(api.cleanup, closingEvent(id)).catch(() => undefined);
+      return;
+    }
+    if (verdict.protocol !== undefined) this.#chosenProtocol.set(req, verdict.protocol);
+    socket.off('error', swallow);
+    this.#wss!.handleUpgrade(req, socket, head, (ws) => this.#adopt(ws, id, route, verdict.protocol));
+  }
+
+  #adopt(ws: WebSocket, id: string, route: Route, protocol: string | undefined): void {
+    const { serviceId, environment } = route;
+    const apiId = route.api.apiId;
+    const connection = new GatewayConnection(ws, {
+      id,
+      serviceId,
+      environment,
+      apiId,
+      protocol,
+      limits: this.#limits,
+      idleTimeoutMs: (this.#limits.idleTimeoutSeconds ?? route.api.serviceTimeout) * 1000,
+      maxDurationMs: this.#limits.maxConnectionSeconds * 1000,
+      invoker: this.#invoker,
+      // A re-release changes the bindings; an API gone from the release keeps its last ones.
+      api: () => this.#catalog.released(serviceId, environment, apiId) ?? route.api,
+      log: this.#log,
+      onClosed: (c, code, reason) => {
+        this.#open.delete(c.id);
+        this.#rememberClosed(c.id);
+        this.#log(`closed ${c.id} with ${code}${reason ? ` (${reason})` : ''}`);
+      },
+    });
+    this.#open.set(id, connection);
+    this.#track(connection.finished);
+    this.#log(`connected ${id} to /${environment}${route.api.path} (API ${apiId}${protocol ? `, subprotocol ${protocol}` : ''})`);
+  }
+
+  #track(promise: Promise<void>): void {
+    this.#pending.add(promise);
+    void promise.finally(() => this.#pending.delete(promise));
+  }
+
+  #rememberClosed(id: string): void {
+    this.#closedIds.add(id);
+    if (this.#closedIds.size > REMEMBERED_CLOSED_IDS) {
+      // a Set iterates in insertion order: drop the oldest
+      this.#closedIds.delete(this.#closedIds.values().next().value!);
+    }
+  }
+}
+
+function pathOf(url: string | undefined): string {
+  const raw = url ?? '/';
+  const q = raw.indexOf('?');
+  return q === -1 ? raw : raw.slice(0, q);
+}
+
+function sourceIpOf(req: IncomingMessage): string {
+  const address = req.socket.remoteAddress ?? '';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+/** Resolves true when `ms` passed first. */
+async function raceTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), ms)));
+  try {
+    return await Promise.race([promise.then(() => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

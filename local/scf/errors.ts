@@ -1,0 +1,35 @@
+/**
+ * Errors the local SCF runtime throws from its management calls (deploy, configuration, delete).
+ * Invocations never throw: their failures are {@link InvocationResult}s.
+ */
+
+/** Codes of {@link ScfError}, to branch on. */
+export type ScfErrorCode =
+  /** The spec is unusable: bad name, namespace, memory, timeout or environment. */
+  | 'ERR_BAD_SPEC'
+  /** The zip cannot be read or unpacked, or an entry would land outside its folder. */
+  | 'ERR_BAD_ZIP'
+  /** The handler string is malformed, or the zip lacks its file or export. */
+  | 'ERR_BAD_HANDLER'
+  /** The handler's file threw while loading. */
+  | 'ERR_INIT_FAILED'
+  /** No function of that name in that namespace. */
+  | 'ERR_FUNCTION_NOT_FOUND'
+  /** The runtime was stopped. */
+  | 'ERR_STOPPED';
+
+export class ScfError extends Error {
+  readonly code: ScfErrorCode;
+
+  constructor(code: ScfErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ScfError';
+    this.code = code;
+  }
+}
+
+/** One line describing any thrown value. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,389 @@
+/**
+ * A local SCF: runs the very zips the stack deploys, each instance in its own worker thread with
+ * only the function's environment and the platform's variables, warm reuse, a per-function instance
+ * limit with a FIFO queue, timeouts that kill the instance, and hot swap of code or configuration.
+ */
+import { randomUUID } from 'node:crypto';
+import { realpath } from 'node:fs/promises';
+import path from 'node:path';
+import type { FunctionRef, InvocationResult, Invoker } from '../invoker.js';
+import { type PlatformFacts, type RoleCredentials, LATEST, instanceEnvironment, invocationContext, shadowedVariables } from './environment.js';
+import { ScfError, describeError } from './errors.js';
+import { parseHandler } from './handler.js';
+import { Instance, InstanceStartError, type RunOutcome } from './instance.js';
+import type { Stream } from './output.js';
+import { type Gauge, InstancePool } from './pool.js';
+import { type ConfigurationChange, DEFAULT_NAMESPACE, type FunctionSpec, type NormalizedSpec, applyChange, normalizeSpec, sameConfiguration } from './spec.js';
+import { unpackZip } from './unpack.js';
+
+export type { ConfigurationChange, FunctionSpec } from './spec.js';
+export type { RoleCredentials } from './environment.js';
+export { ScfError, type ScfErrorCode } from './errors.js';
+
+export interface LocalScfOptions {
+  /**
+   * Folder where zips are unpacked (one subfolder per code hash); created if missing. A package.json
+   * marking it CommonJS is written there when it has none, so bundles load as on SCF even when the
+   * folder sits in an ESM project.
+   */
+  workDir: string;
+  /** Role credentials injected as TENCENTCLOUD_SECRETID / TENCENTCLOUD_SECRETKEY / TENCENTCLOUD_SESSIONTOKEN. */
+  credentials: RoleCredentials;
+  /** Region injected as TENCENTCLOUD_REGION (and the context's `tencentcloud_region`). */
+  region?: string;
+  /**
+   * Variables added to every instance, over the function's own (e.g. the local COS store's
+   * `LOCAL_COS_DOMAIN`, which the deployed stack does not carry); the injected credentials and
+   * `SCF_*` variables still win over them.
+   */
+  platformEnvironment?: Record<string, string>;
+  /** Most instances of one function running at once (default 10); further invocations wait for a free one. */
+  maxInstancesPerFunction?: number;
+  /** Where log lines go (default: process.stdout/stderr); each line prefixed `[<function> <request id>]`. */
+  log?: (line: string, stream: Stream) => void;
+}
+
+/** A deployed function as {@link LocalScf.getFunction} shows it. */
+export type FunctionInfo = NormalizedSpec & {
+  status: 'Active';
+  /** Hex SHA-256 of the zip's bytes. */
+  codeSha256: string;
+  /** ISO time of the last change of code or configuration. */
+  updatedAt: string;
+};
+
+/** Instance counts, cold starts and invocations of one function. */
+export interface FunctionStats {
+  /** Live instances, including old versions' still finishing an invocation. */
+  instances: number;
+  busy: number;
+  coldStarts: number;
+  invocations: number;
+}
+
+/** Code and configuration: what one set of instances runs. */
+interface Version {
+  spec: NormalizedSpec;
+  codeSha256: string;
+  codeRoot: string;
+  handlerFile: string;
+  exportName: string;
+}
+
+interface Deployed {
+  version: Version;
+  updatedAt: string;
+  pool: InstancePool;
+  gauge: Gauge;
+  counters: { coldStarts: number; invocations: number };
+}
+
+const DEFAULT_MAX_INSTANCES = 10;
+/** Label of output written by the instance that checks a handler at deploy. */
+const DEPLOY_LABEL = 'deploy';
+
+export class LocalScf implements Invoker {
+  readonly #workDir: string;
+  readonly #credentials: RoleCredentials;
+  readonly #region: string | undefined;
+  readonly #platformEnvironment: Record<string, string>;
+  readonly #maxInstances: number;
+  readonly #log: (line: string, stream: Stream) => void;
+  readonly #functions = new Map<string, Deployed>();
+  /** Every pool with instances: current versions, old ones draining, and deploy checks. */
+  readonly #pools = new Set<InstancePool>();
+  /** Management calls per function, run one after another so the last deploy wins. */
+  readonly #queues = new Map<string, Promise<unknown>>();
+  #stopping: Promise<void> | undefined;
+
+  constructor(options: LocalScfOptions) {
+    if (!options.credentials?.secretId || !options.credentials.secretKey) {
+      throw new ScfError('ERR_BAD_SPEC', 'LocalScf needs credentials with a secretId and a secretKey to inject into instances');
+    }
+    const max = options.maxInstancesPerFunction ?? DEFAULT_MAX_INSTANCES;
+    if (!Number.isInteger(max) || max < 1) throw new ScfError('ERR_BAD_SPEC', `maxInstancesPerFunction must be a whole number from 1, not ${max}`);
+    this.#workDir = path.resolve(options.workDir);
+    this.#credentials = { ...options.credentials };
+    this.#region = options.region;
+    this.#platformEnvironment = { ...options.platformEnvironment };
+    this.#maxInstances = max;
+    this.#log = options.log ?? ((line, stream) => (stream === 'stderr' ? process.stderr : process.stdout).write(line + '\n'));
+  }
+
+  /**
+   * Creates or replaces a function (new code and/or configuration): new invocations use the new
+   * version at once; idle old instances are stopped, busy ones finish their invocation and are
+   * stopped. The handler is loaded once in a throwaway instance first, so a broken build fails here
+   * and the previous version keeps serving. Deploying the same bytes and configuration again
+   * changes nothing (warm instances stay).
+   * @throws ScfError `ERR_BAD_SPEC`, `ERR_BAD_ZIP`, `ERR_BAD_HANDLER` (no such file or export),
+   *   `ERR_INIT_FAILED` (the file threw while loading), `ERR_STOPPED`.
+   */
+  deploy(spec: FunctionSpec): Promise<void> {
+    let normalized: NormalizedSpec;
+    try {
+      normalized = normalizeSpec(spec);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#serialized(keyOf(normalized.name, normalized.namespace), async () => {
+      this.#assertRunning();
+      const code = await unpackZip(normalized.zipPath, this.#workDir, normalized.name);
+      const handler = parseHandler(normalized.handler);
+      if (!code.files.includes(handler.file)) {
+        const shown = code.files.length > 10 ? [...code.files.slice(0, 10), '…'] : code.files;
+        throw new ScfError(
+          'ERR_BAD_HANDLER',
+          `function ${normalized.name}: handler ${normalized.handler} needs ${handler.file}, which is not in ${normalized.zipPath} (it holds ${shown.length ? shown.join(', ') : 'no files'})`,
+        );
+      }
+      const key = keyOf(normalized.name, normalized.namespace);
+      const current = this.#functions.get(key);
+      if (current && current.version.codeSha256 === code.codeSha256 && sameConfiguration(current.version.spec, normalized)) {
+        current.version.spec.zipPath = normalized.zipPath;
+        return;
+      }
+      // Module paths are compared with the code root in the instance, and Node resolves symlinks.
+      const codeRoot = await realpath(code.directory);
+      const version: Version = {
+        spec: normalized,
+        codeSha256: code.codeSha256,
+        codeRoot,
+        handlerFile: path.join(codeRoot, ...handler.file.split('/')),
+        exportName: handler.exportName,
+      };
+      await this.#check(version);
+      this.#assertRunning();
+      const shadowed = shadowedVariables(normalized.environment, this.#facts(version));
+      if (shadowed.length) {
+        this.#emit(normalized.name, DEPLOY_LABEL, `reserved environment variables ignored (the platform sets them): ${shadowed.join(', ')}`, 'stderr');
+      }
+      this.#install(key, version);
+    });
+  }
+
+  /**
+   * Changes the configuration as Cloud API UpdateFunctionConfiguration does: `environment` is the
+   * whole new list. Instances are swapped as {@link deploy} does.
+   * @throws ScfError `ERR_FUNCTION_NOT_FOUND`, `ERR_BAD_SPEC`, `ERR_STOPPED`.
+   */
+  updateConfiguration(name: string, namespace: string, change: ConfigurationChange): Promise<void> {
+    const key = keyOf(name, namespace);
+    return this.#serialized(key, async () => {
+      this.#assertRunning();
+      const current = this.#functions.get(key);
+      if (!current) throw notFoundError(name, namespace);
+      const spec = applyChange(current.version.spec, change);
+      if (sameConfiguration(current.version.spec, spec)) return;
+      this.#install(key, { ...current.version, spec });
+    });
+  }
+
+  /** The current spec and state, or undefined. A copy: changing it changes nothing. */
+  getFunction(name: string, namespace = DEFAULT_NAMESPACE): FunctionInfo | undefined {
+    const deployed = this.#functions.get(keyOf(name, namespace));
+    return deployed && describe(deployed);
+  }
+
+  /** Every function, by namespace then name. */
+  listFunctions(): FunctionInfo[] {
+    return [...this.#functions.values()]
+      .map(describe)
+      .sort((a, b) => compare(a.namespace, b.namespace) || compare(a.name, b.name));
+  }
+
+  /**
+   * Removes a function: it is not found from now on; invocations in flight finish first.
+   * @throws ScfError `ERR_FUNCTION_NOT_FOUND`.
+   */
+  deleteFunction(name: string, namespace = DEFAULT_NAMESPACE): Promise<void> {
+    const key = keyOf(name, namespace);
+    return this.#serialized(key, async () => {
+      const deployed = this.#functions.get(key);
+      if (!deployed) throw notFoundError(name, namespace);
+      this.#functions.delete(key);
+      await deployed.pool.retire();
+    });
+  }
+
+  /**
+   * Runs one invocation on a warm instance, a new one, or the next one freed. Never throws: every
+   * failure is a result (`not-found` also for a qualifier other than `$LATEST`).
+   * @param options.requestId default: a random UUID, as SCF's request ids are.
+   */
+  async invoke(fn: FunctionRef, event: unknown, options: { requestId?: string } = {}): Promise<InvocationResult> {
+    const started = performance.now();
+    const durationMs = () => Math.round((performance.now() - started) * 100) / 100;
+    const requestId = options.requestId ?? randomUUID();
+    const fail = (kind: Exclude<InvocationResult, { ok: true }>['kind'], message: string): InvocationResult => ({
+      ok: false,
+      kind,
+      message,
+      durationMs: durationMs(),
+    });
+    try {
+      const namespace = fn.namespace || DEFAULT_NAMESPACE;
+      if (this.#stopping) return fail('not-found', `function ${fn.name}: the local SCF runtime is stopped`);
+      if (fn.qualifier !== LATEST) {
+        return fail('not-found', `function ${fn.name} has no version or alias ${fn.qualifier} (only ${LATEST} runs locally)`);
+      }
+      let eventJson: string;
+      try {
+        eventJson = JSON.stringify(event) ?? 'null';
+      } catch (err) {
+        return fail('error', `the event for ${fn.name} is not JSON: ${describeError(err)}`);
+      }
+      let counted = false;
+      for (;;) {
+        const deployed = this.#functions.get(keyOf(fn.name, namespace));
+        if (!deployed) return fail('not-found', `function ${fn.name} not found in namespace ${namespace}`);
+        if (!counted) deployed.counters.invocations++;
+        counted = true;
+        // the version is read with the pool: a deploy may swap both while this one waits
+        const { pool, version } = deployed;
+        let lease;
+        try {
+          lease = await pool.acquire(requestId);
+        } catch (err) {
+          if (!(err instanceof InstanceStartError)) throw err;
+          const message = err.reason === 'load-failed' || err.reason === 'missing-export' ? `function ${fn.name} failed to initialize: ${err.message}` : err.message;
+          this.#emit(fn.name, requestId, err.detailStack ?? message, 'stderr');
+          return fail(err.kind, message);
+        }
+        if (!lease) continue; // replaced or deleted while waiting: ask again
+        if (lease.coldStartMs !== undefined) {
+          deployed.counters.coldStarts++;
+          this.#emit(fn.name, requestId, `cold start: ${Math.round(lease.coldStartMs)} ms`, 'stdout');
+        }
+        const context = invocationContext(requestId, this.#facts(version));
+        const outcome: RunOutcome = await lease.instance.run(requestId, eventJson, context, version.spec.timeoutSeconds);
+        pool.release(lease.instance);
+        if (outcome.ok) return { ok: true, value: outcome.value, durationMs: durationMs() };
+        this.#emit(fn.name, requestId, outcome.kind === 'error' ? (outcome.stack ?? outcome.message) : outcome.message, 'stderr');
+        return fail(outcome.kind, outcome.message);
+      }
+    } catch (err) {
+      return fail('error', `the local SCF runtime failed to invoke ${fn.name}: ${describeError(err)}`);
+    }
+  }
+
+  /** Instance counts, cold starts and invocations, for logs and tests; zeros for an unknown function. */
+  stats(name: string, namespace = DEFAULT_NAMESPACE): FunctionStats {
+    const deployed = this.#functions.get(keyOf(name, namespace));
+    if (!deployed) return { instances: 0, busy: 0, coldStarts: 0, invocations: 0 };
+    return { ...deployed.gauge, ...deployed.counters };
+  }
+
+  /** Terminates every instance (invocations in flight end as crashes); later calls find nothing. Safe twice. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.#functions.clear();
+      await Promise.all([...this.#pools].map((pool) => pool.terminateAll('the local SCF runtime stopped')));
+    })();
+    return this.#stopping;
+  }
+
+  /** Loads the handler once in an instance of its own, so a deploy fails on a missing export. */
+  async #check(version: Version): Promise<void> {
+    const pool = this.#newPool(version, { instances: 0, busy: 0 }, 1);
+    try {
+      const lease = await pool.acquire(DEPLOY_LABEL);
+      if (!lease) throw new ScfError('ERR_STOPPED', 'the local SCF runtime stopped during the deploy');
+    } catch (err) {
+      if (!(err instanceof InstanceStartError)) throw err;
+      if (this.#stopping) throw new ScfError('ERR_STOPPED', 'the local SCF runtime stopped during the deploy', { cause: err });
+      const { name, handler } = version.spec;
+      if (err.reason === 'missing-export') {
+        throw new ScfError('ERR_BAD_HANDLER', `function ${name}: handler ${handler}: ${err.message}`, { cause: err });
+      }
+      throw new ScfError('ERR_INIT_FAILED', `function ${name}: loading ${handler} failed: ${err.message}`, { cause: err });
+    } finally {
+      await pool.terminateAll('checked');
+    }
+  }
+
+  /** Makes `version` the one new invocations run, and retires the previous one. */
+  #install(key: string, version: Version): void {
+    const current = this.#functions.get(key);
+    const gauge = current?.gauge ?? { instances: 0, busy: 0 };
+    const pool = this.#newPool(version, gauge, this.#maxInstances);
+    const updatedAt = new Date().toISOString();
+    if (current) {
+      const previous = current.pool;
+      Object.assign(current, { version, pool, updatedAt });
+      void previous.retire();
+    } else {
+      this.#functions.set(key, { version, pool, gauge, updatedAt, counters: { coldStarts: 0, invocations: 0 } });
+    }
+  }
+
+  #newPool(version: Version, gauge: Gauge, maxInstances: number): InstancePool {
+    const { name, memoryMb, timeoutSeconds, environment } = version.spec;
+    const env = instanceEnvironment(environment, this.#facts(version));
+    const pool: InstancePool = new InstancePool({
+      maxInstances,
+      gauge,
+      start: (label, signal) =>
+        Instance.start(
+          { functionName: name, codeRoot: version.codeRoot, handlerFile: version.handlerFile, exportName: version.exportName, env, memoryMb },
+          (line, stream, current) => this.#emit(name, current, line, stream),
+          // SCF limits initialization separately; here loading gets as long as an invocation
+          { label, timeoutMs: timeoutSeconds * 1000, signal },
+        ),
+      onDrained: () => this.#pools.delete(pool),
+    });
+    this.#pools.add(pool);
+    return pool;
+  }
+
+  #facts(version: Version): PlatformFacts {
+    const { name, namespace, memoryMb, timeoutSeconds, runtime } = version.spec;
+    return {
+      name,
+      namespace,
+      memoryMb,
+      timeoutSeconds,
+      runtime,
+      region: this.#region,
+      credentials: this.#credentials,
+      codeRoot: version.codeRoot,
+      extra: this.#platformEnvironment,
+    };
+  }
+
+  #emit(name: string, label: string, text: string, stream: Stream): void {
+    for (const line of text.split('\n')) this.#log(`[${name} ${label}] ${line}`, stream);
+  }
+
+  #assertRunning(): void {
+    if (this.#stopping) throw new ScfError('ERR_STOPPED', 'the local SCF runtime is stopped');
+  }
+
+  #serialized<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.#queues.get(key) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    const settled = next.catch(() => undefined);
+    this.#queues.set(key, settled);
+    void settled.then(() => {
+      if (this.#queues.get(key) === settled) this.#queues.delete(key);
+    });
+    return next;
+  }
+}
+
+function keyOf(name: string, namespace: string): string {
+  return `${namespace || DEFAULT_NAMESPACE}/${name}`;
+}
+
+function describe(deployed: Deployed): FunctionInfo {
+  const { spec, codeSha256 } = deployed.version;
+  return { ...spec, environment: { ...spec.environment }, status: 'Active', codeSha256, updatedAt: deployed.updatedAt };
+}
+
+function notFoundError(name: string, namespace: string): ScfError {
+  return new ScfError('ERR_FUNCTION_NOT_FOUND', `function ${name} not found in namespace ${namespace || DEFAULT_NAMESPACE}`);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

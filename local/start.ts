@@ -1,0 +1,106 @@
+/**
+ * `npm start`: the chat on this machine. Synthesizes the stack, builds the functions, runs them on
+ * the local cloud, and serves the chat page.
+ *
+ *   npm start -- [--stage dev] [--region ap-guangzhou] [--port 3000] [--gateway-port 3001]
+ *                [--cos-port 3002] [--data-dir .data] [--watch]
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { LocalCloud, DEFAULT_PORTS } from './cloud';
+import { watchSources } from './watch';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const USAGE = `Usage: npm start -- [options]
+
+  --stage NAME         stage of config/app.json to run (default: the first, dev)
+  --region REGION      region of that stage (default: its first)
+  --port N             chat page port (default ${DEFAULT_PORTS.page}; env PORT)
+  --gateway-port N     WebSocket and reverse-push port (default ${DEFAULT_PORTS.gateway}; env GATEWAY_PORT)
+  --cos-port N         local COS port (default ${DEFAULT_PORTS.cos}; env COS_PORT)
+  --data-dir PATH      where objects and build output live (default .data)
+  --watch              rebuild a changed function and swap its instances; connections stay open
+  --help               show this help`;
+
+function port(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new Error(`${name} must be a port number from 0 to 65535, got "${value}"`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      stage: { type: 'string' },
+      region: { type: 'string' },
+      port: { type: 'string' },
+      'gateway-port': { type: 'string' },
+      'cos-port': { type: 'string' },
+      'data-dir': { type: 'string' },
+      watch: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const cloud = new LocalCloud({
+    stage: values.stage ?? (process.env.STAGE || undefined),
+    region: values.region ?? (process.env.REGION || undefined),
+    dataDir: values['data-dir'],
+    ports: {
+      page: port('--port', values.port ?? process.env.PORT, DEFAULT_PORTS.page),
+      gateway: port('--gateway-port', values['gateway-port'] ?? process.env.GATEWAY_PORT, DEFAULT_PORTS.gateway),
+      cos: port('--cos-port', values['cos-port'] ?? process.env.COS_PORT, DEFAULT_PORTS.cos),
+    },
+  });
+  console.log(`starting ${cloud.target.name} locally...`);
+  const endpoints = await cloud.start();
+  console.log('');
+  console.log(`  Chat page:    ${endpoints.pageUrl}`);
+  console.log(`  WebSocket:    ${endpoints.wsUrl}`);
+  console.log(`  Push address: ${endpoints.pushUrl}`);
+  console.log(`  Local COS:    ${endpoints.cosEndpoint}  (data in ${path.relative(process.cwd(), cloud.dataDir) || '.'})`);
+  console.log('');
+
+  let stopWatching = () => {};
+  if (values.watch) {
+    stopWatching = watchSources(path.join(ROOT, 'functions'), async () => {
+      try {
+        const changed = await cloud.reloadFunctions();
+        if (changed.length === 0) console.log('functions unchanged');
+      } catch (err) {
+        console.error(`rebuild failed, the running functions are unchanged: ${(err as Error).message}`);
+      }
+    });
+    console.log('watching functions/ for changes');
+  }
+  console.log('Press Ctrl-C to stop.');
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    console.log(`\n${signal}: stopping...`);
+    stopWatching();
+    cloud.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  console.error(`npm start: ${(err as Error).message}`);
+  process.exit(1);
+});
