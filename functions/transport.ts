@@ -42,6 +42,7 @@ export async function main_handler(event: unknown): Promise<TransportResult> {
   let from: string;
   let ids: string[];
   let incoming;
+  const started = Date.now();
   try {
     const data = parseDataEvent(event);
     from = data.websocket.secConnectionID;
@@ -50,6 +51,7 @@ export async function main_handler(event: unknown): Promise<TransportResult> {
   } catch (err) {
     return refuse(err);
   }
+  const listMs = Date.now() - started;
 
   const others = ids.filter((id) => id !== from);
   const online = others.length + 1;
@@ -80,6 +82,6 @@ export async function main_handler(event: unknown): Promise<TransportResult> {
     log('warn', 'transport', 'some pushes failed', { count: failed.length, first: failed[0].status === 'failed' ? failed[0].error : '' });
   }
   await push.send(from, envelopeFrame({ type: 'ack', online: online - gone.length, delivered }));
-  log('info', 'transport', 'broadcast', { id: from, online, delivered, pruned, failed: failed.length });
+  log('info', 'transport', 'broadcast', { id: from, online, delivered, pruned, failed: failed.length, listMs, totalMs: Date.now() - started });
   return { errNo: ErrNo.OK, errMsg: 'ok', online, delivered, pruned, failed: failed.length };
 }

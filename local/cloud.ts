@@ -10,9 +10,8 @@ import type { AppConfig } from '../config/schema';
 import { targetsFor, type Target } from '../config/select';
 import { bundleFunctions, FUNCTION_NAMES, type BundleInfo, type FunctionName } from '../scripts/bundle';
 import { generateBindings } from '../scripts/gen-bindings';
-import { synthesizeChatApp } from '../stacks/app';
 import { applyStack, type AppliedStack } from './apply/apply';
-import { CosServer } from './cos/server';
+import { CosServerThread } from './cos/thread';
 import { randomCredential } from './credentials';
 import { LocalGateway } from './gateway/gateway';
 import type { GatewayLimits } from './gateway/limits';
@@ -44,6 +43,8 @@ export interface LocalCloudOptions {
   /** Variables for `var.*` in the stack, e.g. the admission secret. @default process.env */
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
+  /** Leaves out the per-connection and per-invocation lines (functions log warnings only). */
+  quiet?: boolean;
 }
 
 /** Where everything is once started. */
@@ -63,7 +64,7 @@ export const DEFAULT_PORTS = { page: 3000, gateway: 3001, cos: 3002 };
 
 /** Runs one stack of the configuration on this machine. */
 export class LocalCloud {
-  private cos?: CosServer;
+  private cos?: CosServerThread;
   private scf?: LocalScf;
   private gateway?: LocalGateway;
   private web?: WebServer;
@@ -80,7 +81,9 @@ export class LocalCloud {
     const region = options.region ?? this.config.stages[stage]?.regions[0];
     [this.target] = targetsFor(this.config, { stage, region });
     this.dataDir = path.resolve(options.dataDir ?? path.join(ROOT, '.data'));
-    this.log = options.log ?? ((line) => console.log(line));
+    const log = options.log ?? ((line: string) => console.log(line));
+    // Routine lines: one per connection, open or closed.
+    this.log = options.quiet ? (line) => (/^(connected|closed) /.test(line) ? undefined : log(line)) : log;
   }
 
   /** Builds, synthesizes, starts every service and applies the stack. */
@@ -89,6 +92,8 @@ export class LocalCloud {
     const started = Date.now();
     try {
       generateBindings();
+      // Imported only now: the stack's modules import the bindings generated just above.
+      const { synthesizeChatApp } = await import('../stacks/app');
       this.bundles = await bundleFunctions(this.options.buildDir);
       const outdir = path.join(this.dataDir, 'synth');
       // The local run keeps its own deploy state, so a cloud deploy's push address never leaks in.
@@ -97,14 +102,14 @@ export class LocalCloud {
 
       // Temporary role credentials, new on every start, as STS would hand out.
       const role = randomCredential({ temporary: true });
-      this.cos = new CosServer({ directory: path.join(this.dataDir, 'cos'), port: ports.cos, credentials: [role] });
+      this.cos = new CosServerThread({ directory: path.join(this.dataDir, 'cos'), port: ports.cos, credentials: [role] });
       await this.cos.start();
       this.scf = new LocalScf({
         workDir: path.join(this.dataDir, 'scf'),
         credentials: role,
         region: this.target.region,
         maxInstancesPerFunction: this.options.maxInstancesPerFunction,
-        platformEnvironment: { LOCAL_COS_DOMAIN: this.cos.domain },
+        platformEnvironment: { LOCAL_COS_DOMAIN: this.cos.domain, ...(this.options.quiet ? { LOG_LEVEL: 'warn' } : {}) },
         log: (line) => this.log(line),
       });
       this.gateway = new LocalGateway({ port: ports.gateway, invoker: this.scf, limits: this.options.limits, log: (line) => this.log(line) });

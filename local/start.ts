@@ -22,6 +22,7 @@ const USAGE = `Usage: npm start -- [options]
   --cos-port N         local COS port (default ${DEFAULT_PORTS.cos}; env COS_PORT)
   --data-dir PATH      where objects and build output live (default .data)
   --watch              rebuild a changed function and swap its instances; connections stay open
+  --quiet              no line per connection or invocation (functions log warnings only)
   --help               show this help`;
 
 function port(name: string, value: string | undefined, fallback: number): number {
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
       'cos-port': { type: 'string' },
       'data-dir': { type: 'string' },
       watch: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
     stage: values.stage ?? (process.env.STAGE || undefined),
     region: values.region ?? (process.env.REGION || undefined),
     dataDir: values['data-dir'],
+    quiet: values.quiet,
     ports: {
       page: port('--port', values.port ?? process.env.PORT, DEFAULT_PORTS.page),
       gateway: port('--gateway-port', values['gateway-port'] ?? process.env.GATEWAY_PORT, DEFAULT_PORTS.gateway),

@@ -3,7 +3,7 @@
  * against them: the local cloud (`local/start.ts`) and a raw `ws` broadcast server, the floor.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,20 +51,31 @@ function stopper(child: ChildProcess): () => Promise<void> {
 }
 
 /** Starts `npm start`'s script with free ports and a fresh data folder unless one is given. */
-export async function startLocalCloud(options: { dataDir?: string; args?: string[]; quiet?: boolean } = {}): Promise<RunningServer> {
+export async function startLocalCloud(options: { dataDir?: string; args?: string[] } = {}): Promise<RunningServer> {
+  const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'bench-cloud-')));
   const started = Date.now();
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'local', 'start.ts'), '--port', '0', '--gateway-port', '0', '--cos-port', '0', '--data-dir', dataDir, ...(options.args ?? [])],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CHAT_LOG: options.quiet === false ? 'info' : 'quiet' } },
+    ['--import', 'tsx', path.join(ROOT, 'local', 'start.ts'), '--port', '0', '--gateway-port', '0', '--cos-port', '0', '--data-dir', dataDir, ...(process.env.BENCH_VERBOSE ? [] : ['--quiet']), ...(options.args ?? [])],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const match = await waitForLine(child, /WebSocket:\s+(ws:\/\/\S+)/, 120_000);
   const readyMs = Date.now() - started;
   // Keep draining output so the child never blocks on a full pipe.
   child.stdout!.resume();
   child.stderr!.resume();
-  return { wsUrl: match[1], pid: child.pid!, readyMs, child, stop: stopper(child) };
+  const stop = stopper(child);
+  return {
+    wsUrl: match[1],
+    pid: child.pid!,
+    readyMs,
+    child,
+    stop: async () => {
+      await stop();
+      if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Starts the raw ws broadcast server (the floor). */

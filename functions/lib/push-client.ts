@@ -34,6 +34,11 @@ function agentFor(url: URL, concurrency: number): http.Agent {
   return agent;
 }
 
+/** The `data send` request body, with the frame's data already JSON-escaped. */
+function dataSendBody(id: string, dataType: PushFrame['dataType'], dataJson: string): string {
+  return `{"websocket":{"action":"data send","secConnectionID":${JSON.stringify(id)},"dataType":"${dataType}","data":${dataJson}}}`;
+}
+
 /** Pushes to connections through the gateway with keep-alive sockets and bounded concurrency. */
 export class PushClient {
   private readonly url: URL;
@@ -46,30 +51,32 @@ export class PushClient {
 
   /** Sends one frame to one connection. Never throws. */
   send(id: string, frame: PushFrame): Promise<PushOutcome> {
-    return this.post(id, { websocket: { action: 'data send', secConnectionID: id, dataType: frame.dataType, data: frame.data } });
+    return this.post(id, dataSendBody(id, frame.dataType, JSON.stringify(frame.data)));
   }
 
   /** Asks the gateway to close a connection. Never throws. */
   close(id: string): Promise<PushOutcome> {
-    return this.post(id, { websocket: { action: 'closing', secConnectionID: id } });
+    return this.post(id, JSON.stringify({ websocket: { action: 'closing', secConnectionID: id } }));
   }
 
   /** Sends the same frame to every id, at most `concurrency` requests at a time. */
   async broadcast(ids: string[], frame: PushFrame): Promise<PushOutcome[]> {
     const outcomes: PushOutcome[] = new Array(ids.length);
+    // The frame is escaped once, not once per recipient: it can be 256 KB.
+    const data = JSON.stringify(frame.data);
     let next = 0;
     const worker = async () => {
       while (next < ids.length) {
         const i = next++;
-        outcomes[i] = await this.send(ids[i], frame);
+        outcomes[i] = await this.post(ids[i], dataSendBody(ids[i], frame.dataType, data));
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.config.concurrency, ids.length) }, worker));
     return outcomes;
   }
 
-  private post(id: string, body: unknown): Promise<PushOutcome> {
-    const payload = Buffer.from(JSON.stringify(body));
+  private post(id: string, body: string): Promise<PushOutcome> {
+    const payload = Buffer.from(body);
     const transport = this.url.protocol === 'https:' ? https : http;
     return new Promise((resolve) => {
       let settled = false;

@@ -59,8 +59,6 @@ export class ConnectionRegistry {
       Protocol: config.cosDomain?.startsWith('http:') ? 'http:' : undefined,
       Timeout: options.timeoutMs ?? 5000,
       KeepAlive: true,
-      // The SDK queues putObject calls per client, 3 at a time by default; the local runtime may run many at once.
-      FileParallelLimit: 32,
     });
   }
 
@@ -73,7 +71,9 @@ export class ConnectionRegistry {
         Key: keyForConnection(record.id),
         Body: JSON.stringify(record),
         ContentType: 'application/json',
-      });
+        // A one-shot write: the SDK's upload queue (made for files, with progress events) is skipped.
+        SkipTask: true,
+      } as COS.PutObjectParams);
     } catch (err) {
       throw registryError('write', err);
     }

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { CosServer } from '../cos/server';
+import type { CosStore } from '../cos/thread';
 import type { LocalGateway } from '../gateway/gateway';
 import type { FunctionRef } from '../invoker';
 import type { LocalScf } from '../scf/runtime';
@@ -14,7 +14,7 @@ import { referencesIn, resolveValue, type Reference } from './expressions';
 
 /** The local services a stack is applied to. */
 export interface LocalServices {
-  cos: CosServer;
+  cos: CosStore;
   scf: LocalScf;
   gateway: LocalGateway;
 }

@@ -39,9 +39,22 @@ function describe(err) {
   return { name: 'Error', message, stack: undefined };
 }
 
+// Streams written to since the last flush: flushing costs a round trip, so quiet invocations skip it.
+const written = new Set();
+const originalWrite = new Map();
+for (const stream of [process.stdout, process.stderr]) {
+  const write = stream.write.bind(stream);
+  originalWrite.set(stream, write);
+  stream.write = (...args) => {
+    written.add(stream);
+    return write(...args);
+  };
+}
+
 /** Resolves once everything written so far has reached the runtime, so log lines keep their request id. */
 function flush(stream) {
-  return new Promise((resolve) => stream.write('', () => resolve()));
+  if (!written.delete(stream)) return Promise.resolve();
+  return new Promise((resolve) => originalWrite.get(stream)('', () => resolve()));
 }
 
 /**

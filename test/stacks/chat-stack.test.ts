@@ -10,7 +10,7 @@ import { KEY_PREFIX } from '../../functions/lib/registry';
 import { FUNCTION_NAMES, bundleFunctions, type BundleInfo, type FunctionName } from '../../scripts/bundle';
 import { writeDeployState } from '../../stacks/deploy-state';
 import { loadProviderSchema, validateTerraformJson } from '../../stacks/schema-validator';
-import { all, only, synth, withoutMetadata, type TerraformJson } from '../support/synth';
+import { all, only, removeSynthOutput, synth, withoutMetadata, type TerraformJson } from '../support/synth';
 
 const schema = loadProviderSchema();
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));
@@ -28,7 +28,10 @@ describe('ChatStack', () => {
     config = loadConfig();
     ({ docs, stackDir } = await synth(config, bundles));
   });
-  afterAll(() => rm(distDir, { recursive: true, force: true }));
+  afterAll(async () => {
+    await rm(distDir, { recursive: true, force: true });
+    await removeSynthOutput();
+  });
 
   it('synthesizes every stack of the default configuration, each valid against the provider schema', () => {
     const expected = Object.values(config.stages).reduce((n, stage) => n + stage.regions.length, 0);

@@ -1,7 +1,7 @@
 /**
  * Synthesizes stacks into a temporary folder, the way `cdktf synth` does, and reads them back.
  */
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { AppConfig } from '../../config/schema';
@@ -19,8 +19,16 @@ export interface Synthesized {
   stackDir(name: string): string;
 }
 
+const made: string[] = [];
+
+/** Removes every folder `synth` made; call from afterAll. */
+export async function removeSynthOutput(): Promise<void> {
+  await Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+}
+
 export async function synth(config: AppConfig, bundles: Record<FunctionName, BundleInfo>, options: { selection?: Selection; env?: NodeJS.ProcessEnv } = {}): Promise<Synthesized> {
   const outdir = await mkdtemp(path.join(os.tmpdir(), 'synth-'));
+  made.push(outdir);
   const { targets } = await synthesizeChatApp({ config, bundles, outdir, selection: options.selection, env: options.env ?? { CHAT_DEPLOY_STATE_DIR: path.join(outdir, 'no-state') } });
   const docs: Record<string, TerraformJson> = {};
   for (const t of targets) docs[t.name] = JSON.parse(await readFile(path.join(outdir, 'stacks', t.name, 'cdk.tf.json'), 'utf8'));
