@@ -11,6 +11,7 @@ import { targetsFor, type Target } from '../config/select';
 import { bundleFunctions, FUNCTION_NAMES, type BundleInfo, type FunctionName } from '../scripts/bundle';
 import { generateBindings } from '../scripts/gen-bindings';
 import { applyStack, type AppliedStack } from './apply/apply';
+import { LocalCloudApi } from './cloud-api/server';
 import { CosServerThread } from './cos/thread';
 import { randomCredential } from './credentials';
 import { LocalGateway } from './gateway/gateway';
@@ -30,8 +31,8 @@ export interface LocalCloudOptions {
   stage?: string;
   /** @default the stage's first region */
   region?: string;
-  /** 0 picks a free port. @default page 3000, gateway 3001, COS 3002 */
-  ports?: { page?: number; gateway?: number; cos?: number };
+  /** 0 picks a free port. @default page 3000, gateway 3001, COS 3002, Cloud API 3003 */
+  ports?: { page?: number; gateway?: number; cos?: number; cloudApi?: number };
   /** Gateway limits beyond the defaults (seed 002's numbers). */
   limits?: Partial<GatewayLimits>;
   /** @default 10 */
@@ -57,16 +58,19 @@ export interface LocalEndpoints {
   /** The gateway's reverse-push address. */
   pushUrl: string;
   cosEndpoint: string;
+  /** The local Cloud API, as `httpProfile.endpoint` takes it. */
+  cloudApiEndpoint: string;
   applied: AppliedStack;
 }
 
-export const DEFAULT_PORTS = { page: 3000, gateway: 3001, cos: 3002 };
+export const DEFAULT_PORTS = { page: 3000, gateway: 3001, cos: 3002, cloudApi: 3003 };
 
 /** Runs one stack of the configuration on this machine. */
 export class LocalCloud {
   private cos?: CosServerThread;
   private scf?: LocalScf;
   private gateway?: LocalGateway;
+  private cloudApi?: LocalCloudApi;
   private web?: WebServer;
   private bundles?: Record<FunctionName, BundleInfo>;
   private applied?: AppliedStack;
@@ -114,11 +118,23 @@ export class LocalCloud {
       });
       this.gateway = new LocalGateway({ port: ports.gateway, invoker: this.scf, limits: this.options.limits, log: (line) => this.log(line) });
       await this.gateway.start();
+      // The deploying user's key for the Cloud API: also new on every start.
+      const user = randomCredential();
+      this.cloudApi = new LocalCloudApi({ port: ports.cloudApi, credentials: [user], gateway: this.gateway, scf: this.scf, log: (line) => this.log(line) });
+      await this.cloudApi.start();
       this.applied = await applyStack({
         stackDir: path.join(outdir, 'stacks', this.target.name),
         services: { cos: this.cos, scf: this.scf, gateway: this.gateway },
         appId: LOCAL_APP_ID,
         env: this.options.env,
+        // What `cdktf deploy` would give the post-deploy hook, pointed at the local Cloud API.
+        provisionerEnv: {
+          TENCENTCLOUD_SECRET_ID: user.secretId,
+          TENCENTCLOUD_SECRET_KEY: user.secretKey,
+          TENCENTCLOUD_SECURITY_TOKEN: '',
+          CHAT_CLOUD_API_ENDPOINT: `http://${this.cloudApi.endpoint}`,
+          CHAT_DEPLOY_STATE_DIR: path.join(this.dataDir, 'deploy'),
+        },
         log: (line) => this.log(line),
       });
       const applied = this.applied;
@@ -129,7 +145,7 @@ export class LocalCloud {
       });
       await this.web.start();
       this.log(`local cloud ready in ${Date.now() - started} ms`);
-      return { stack: applied.name, wsUrl: applied.wsUrl, pageUrl: this.web.url, pushUrl: applied.pushUrl, cosEndpoint: this.cos.endpoint, applied };
+      return { stack: applied.name, wsUrl: applied.wsUrl, pageUrl: this.web.url, pushUrl: applied.pushUrl, cosEndpoint: this.cos.endpoint, cloudApiEndpoint: this.cloudApi.endpoint, applied };
     } catch (err) {
       await this.stop();
       throw err;
@@ -160,8 +176,10 @@ export class LocalCloud {
     const gateway = this.gateway;
     const scf = this.scf;
     const cos = this.cos;
-    this.web = this.gateway = this.scf = this.cos = undefined;
+    const cloudApi = this.cloudApi;
+    this.web = this.gateway = this.scf = this.cos = this.cloudApi = undefined;
     await web?.stop();
+    await cloudApi?.stop();
     // The gateway closes connections and runs their cleanups, which need the SCF and COS.
     await gateway?.stop();
     await scf?.stop();

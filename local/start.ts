@@ -20,6 +20,7 @@ const USAGE = `Usage: npm start -- [options]
   --port N             chat page port (default ${DEFAULT_PORTS.page}; env PORT)
   --gateway-port N     WebSocket and reverse-push port (default ${DEFAULT_PORTS.gateway}; env GATEWAY_PORT)
   --cos-port N         local COS port (default ${DEFAULT_PORTS.cos}; env COS_PORT)
+  --cloud-api-port N   local Cloud API port (default ${DEFAULT_PORTS.cloudApi}; env CLOUD_API_PORT)
   --data-dir PATH      where objects and build output live (default .data)
   --watch              rebuild a changed function and swap its instances; connections stay open
   --quiet              no line per connection or invocation (functions log warnings only)
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
       port: { type: 'string' },
       'gateway-port': { type: 'string' },
       'cos-port': { type: 'string' },
+      'cloud-api-port': { type: 'string' },
       'data-dir': { type: 'string' },
       watch: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
@@ -60,6 +62,7 @@ async function main(): Promise<void> {
       page: port('--port', values.port ?? process.env.PORT, DEFAULT_PORTS.page),
       gateway: port('--gateway-port', values['gateway-port'] ?? process.env.GATEWAY_PORT, DEFAULT_PORTS.gateway),
       cos: port('--cos-port', values['cos-port'] ?? process.env.COS_PORT, DEFAULT_PORTS.cos),
+      cloudApi: port('--cloud-api-port', values['cloud-api-port'] ?? process.env.CLOUD_API_PORT, DEFAULT_PORTS.cloudApi),
     },
   });
   console.log(`starting ${cloud.target.name} locally...`);
@@ -69,6 +72,7 @@ async function main(): Promise<void> {
   console.log(`  WebSocket:    ${endpoints.wsUrl}`);
   console.log(`  Push address: ${endpoints.pushUrl}`);
   console.log(`  Local COS:    ${endpoints.cosEndpoint}  (data in ${path.relative(process.cwd(), cloud.dataDir) || '.'})`);
+  console.log(`  Cloud API:    http://${endpoints.cloudApiEndpoint}`);
   console.log('');
 
   let stopWatching = () => {};

@@ -2,7 +2,9 @@
  * The whole chat for one stage in one region: registry bucket, execution role, three functions,
  * the WebSocket API with its release, the post-deploy hook, and the outputs.
  */
-import { LocalBackend, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { App, LocalBackend, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { TencentcloudProvider } from '../.gen/providers/tencentcloud/provider/index';
 import type { Target } from '../config/select';
@@ -42,6 +44,8 @@ export const HookEnv = {
   CLIENT_URL: 'CHAT_CLIENT_URL',
 } as const;
 
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
 export class ChatStack extends TerraformStack {
   readonly registry: ConnectionRegistry;
   readonly role: ExecutionRole;
@@ -55,8 +59,11 @@ export class ChatStack extends TerraformStack {
     const { settings } = target;
     const names = resourceNames(target.name);
 
-    // A relative path keeps the synthesized stack the same on every machine.
-    new LocalBackend(this, { path: `../../../terraform.${target.name}.tfstate` });
+    // Terraform runs in <outdir>/stacks/<name>. Paths relative to it keep the synthesized stack the
+    // same on every machine (`../../..` for the default cdktf.out) wherever it is synthesized.
+    const stackDir = path.join(App.of(this).outdir, 'stacks', id);
+    const projectRoot = path.relative(stackDir, ROOT) || '.';
+    new LocalBackend(this, { path: path.join(projectRoot, `terraform.${target.name}.tfstate`) });
     new TencentcloudProvider(this, 'tencentcloud', { region: target.region });
 
     this.registry = new ConnectionRegistry(this, 'registry', {
@@ -115,6 +122,7 @@ export class ChatStack extends TerraformStack {
     });
 
     this.hook = new PostDeployHook(this, 'post-deploy', {
+      workingDir: projectRoot,
       environment: {
         [HookEnv.STACK]: target.name,
         [HookEnv.REGION]: target.region,

@@ -11,7 +11,7 @@ export interface PostDeployHookProps {
   readonly environment: Record<string, string>;
   /** Further values whose change re-runs it, without being passed. */
   readonly triggers?: Record<string, string>;
-  /** The command to run. @default 'npx tsx scripts/post-deploy.ts' */
+  /** The command to run. @default 'node --import tsx scripts/post-deploy.ts' */
   readonly command?: string;
   /** The project root, relative to the synthesized stack folder terraform runs in. @default '../../..' */
   readonly workingDir?: string;
@@ -19,7 +19,8 @@ export interface PostDeployHookProps {
   readonly dependsOn?: ITerraformDependable[];
 }
 
-export const POST_DEPLOY_COMMAND = 'npx tsx scripts/post-deploy.ts';
+// node --import tsx rather than npx: one process fewer on every deploy.
+export const POST_DEPLOY_COMMAND = 'node --import tsx scripts/post-deploy.ts';
 
 /** A `terraform_data` + `local-exec` that re-runs whenever its environment changes. */
 export class PostDeployHook extends Construct {

@@ -3,6 +3,7 @@
  * hands to Terraform, turned into a bucket in the local COS, functions in the local SCF, and the
  * service, API and release in the local gateway. Nothing about the local run is described twice.
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -27,6 +28,11 @@ export interface ApplyOptions {
   appId: string;
   /** Where `var.NAME` values come from (NAME, then TF_VAR_NAME). @default process.env */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Environment for `local-exec` provisioners, on top of the process's, as Terraform's own would be:
+   * the credentials and the Cloud API endpoint of the local cloud.
+   */
+  provisionerEnv?: Record<string, string>;
   log?: (line: string) => void;
 }
 
@@ -124,7 +130,7 @@ function inDependencyOrder(nodes: Node[]): Node[] {
   return ordered;
 }
 
-function ref(body: Body, field: string, address: string): FunctionRef | undefined {
+function ref(body: Body, field: string): FunctionRef | undefined {
   const name = body[`service_config_websocket_${field}_function_name`];
   if (!name) return undefined;
   return {
@@ -232,9 +238,10 @@ export async function applyStack(options: ApplyOptions): Promise<AppliedStack> {
           scfFunction: body.service_config_scf_function_name
             ? { name: body.service_config_scf_function_name, namespace: body.service_config_scf_function_namespace || 'default', qualifier: body.service_config_scf_function_qualifier || '$LATEST' }
             : undefined,
-          register: ref(body, 'register', node.address),
-          transport: ref(body, 'transport', node.address),
-          cleanup: ref(body, 'cleanup', node.address),
+          // As the provider does: for an SCF backend the WebSocket bindings are not sent (only for TSF).
+          ...(body.service_config_type === 'TSF'
+            ? { register: ref(body, 'register'), transport: ref(body, 'transport'), cleanup: ref(body, 'cleanup') }
+            : {}),
         });
         api = { apiId, serviceId: body.service_id };
         Object.assign(created, { id: apiId });
@@ -246,7 +253,8 @@ export async function applyStack(options: ApplyOptions): Promise<AppliedStack> {
         Object.assign(created, { id: `${body.service_id}#${body.environment_name}` });
         break;
       case 'terraform_data':
-        // The post-deploy step: stands in below by setting the push address directly.
+        // Provisioners run when the resource is created, as Terraform runs them.
+        for (const provisioner of (body.provisioner ?? []) as Body[]) await runProvisioner(provisioner, node.address, stackDir, options);
         Object.assign(created, { id: localId('data', node.address), output: body.input });
         break;
     }
@@ -255,10 +263,6 @@ export async function applyStack(options: ApplyOptions): Promise<AppliedStack> {
 
   if (!api || !release) throw new LocalApplyError(`${file} declares no API Gateway API and release`);
   const pushUrl = services.gateway.pushUrl(api.apiId);
-  for (const fn of functions) {
-    const current = services.scf.getFunction(fn.name, fn.namespace)!;
-    await services.scf.updateConfiguration(fn.name, fn.namespace, { environment: { ...current.environment, url: pushUrl } });
-  }
 
   const outputs: Record<string, unknown> = {};
   for (const [name, output] of Object.entries<Body>(doc.output ?? {})) {
@@ -277,4 +281,30 @@ export async function applyStack(options: ApplyOptions): Promise<AppliedStack> {
     pushUrl,
     outputs,
   };
+}
+
+/** Runs a `local-exec` provisioner as Terraform does: `/bin/sh -c <command>` in its working_dir. */
+async function runProvisioner(provisioner: Body, address: string, stackDir: string, options: ApplyOptions): Promise<void> {
+  const [[type, config]] = Object.entries(provisioner) as [[string, Body]];
+  if (type !== 'local-exec') throw new LocalApplyError(`${address}: the local cloud runs only local-exec provisioners, not ${type}`);
+  const cwd = path.resolve(stackDir, config.working_dir ?? '.');
+  const log = options.log ?? (() => {});
+  log(`${address}: running "${config.command}"`);
+  const env = { ...process.env, ...options.provisionerEnv, ...(config.environment ?? {}) };
+  const output: string[] = [];
+  const code = await new Promise<number>((resolve, reject) => {
+    const child = spawn('/bin/sh', ['-c', config.command], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const relay = (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) {
+        if (!line.trim() || /npm warn Unknown user config/.test(line)) continue;
+        output.push(line);
+        log(`  ${line}`);
+      }
+    };
+    child.stdout.on('data', relay);
+    child.stderr.on('data', relay);
+    child.on('error', reject);
+    child.on('close', (status) => resolve(status ?? 1));
+  });
+  if (code !== 0) throw new LocalApplyError(`${address}: local-exec "${config.command}" failed with exit code ${code}:\n${output.slice(-20).join('\n')}`);
 }

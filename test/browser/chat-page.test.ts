@@ -21,7 +21,7 @@ describe('the chat page in a real browser', () => {
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium package (CI does) or set CHROMIUM_PATH`);
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'browser-cloud-'));
-    cloud = new LocalCloud({ dataDir, buildDir: path.join(dataDir, 'dist'), ports: { page: 0, gateway: 0, cos: 0 }, log: () => {} });
+    cloud = new LocalCloud({ dataDir, buildDir: path.join(dataDir, 'dist'), ports: { page: 0, gateway: 0, cos: 0, cloudApi: 0 }, log: () => {} });
     endpoints = await cloud.start();
     browser = await chromium.launch({
       executablePath: CHROMIUM,

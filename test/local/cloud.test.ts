@@ -18,7 +18,7 @@ describe('LocalCloud', () => {
   let dataDir: string;
   let cloud: LocalCloud;
   let endpoints: LocalEndpoints;
-  const options = () => ({ dataDir, buildDir: path.join(dataDir, 'dist'), ports: { page: 0, gateway: 0, cos: 0 }, log: () => {} });
+  const options = () => ({ dataDir, buildDir: path.join(dataDir, 'dist'), ports: { page: 0, gateway: 0, cos: 0, cloudApi: 0 }, log: () => {} });
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'cloud-test-'));
@@ -51,7 +51,7 @@ describe('LocalCloud', () => {
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as net.AddressInfo).port;
-    const other = new LocalCloud({ ...options(), dataDir: path.join(dataDir, 'other'), ports: { page: 0, gateway: port, cos: 0 } });
+    const other = new LocalCloud({ ...options(), dataDir: path.join(dataDir, 'other'), ports: { page: 0, gateway: port, cos: 0, cloudApi: 0 } });
     await expect(other.start()).rejects.toThrow(new RegExp(`${port}.*in use`, 'i'));
     blocker.close();
   }, 60_000);
@@ -97,7 +97,7 @@ describe('LocalCloud restarts', () => {
 
   it('keeps the registry on disk, and prunes ids left from before the restart at the first failed push', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cloud-restart-'));
-    const options = { dataDir, buildDir: path.join(dataDir, 'dist'), ports: { page: 0, gateway: 0, cos: 0 }, log: () => {} };
+    const options = { dataDir, buildDir: path.join(dataDir, 'dist'), ports: { page: 0, gateway: 0, cos: 0, cloudApi: 0 }, log: () => {} };
     try {
       let cloud = new LocalCloud(options);
       await cloud.start();

@@ -158,8 +158,9 @@ describe('ChatStack', () => {
     const exec = hook.provisioner[0]['local-exec'];
     const service = only(doc, 'tencentcloud_api_gateway_service').id;
     const api = only(doc, 'tencentcloud_api_gateway_api').id;
-    expect(exec.command).toBe('npx tsx scripts/post-deploy.ts');
-    expect(exec.working_dir).toBe('../../..');
+    expect(exec.command).toBe('node --import tsx scripts/post-deploy.ts');
+    // The project root, seen from the folder terraform runs in.
+    expect(path.resolve(stackDir('chat-prod-sh'), exec.working_dir)).toBe(path.resolve(__dirname, '..', '..'));
     expect(exec.environment).toEqual({
       CHAT_STACK: 'chat-prod-sh',
       CHAT_REGION: 'ap-shanghai',

@@ -45,7 +45,7 @@ export async function openEndpoint(options: { maxInstancesPerFunction?: number }
     stage: dev,
     dataDir,
     buildDir: path.join(dataDir, 'dist'),
-    ports: { page: 0, gateway: 0, cos: 0 },
+    ports: { page: 0, gateway: 0, cos: 0, cloudApi: 0 },
     env: { [LOCAL_SECRET_ENV]: secret },
     maxInstancesPerFunction: options.maxInstancesPerFunction,
     log: () => {},

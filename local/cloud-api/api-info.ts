@@ -1,0 +1,119 @@
+/**
+ * The local gateway's API definitions in Cloud API field names: `ApiInfo` as DescribeApi answers
+ * it, and a ModifyApi request turned into a definition.
+ */
+import type { ApiDef, FunctionRef } from './backends.js';
+import { CloudApiError, CloudApiErrorCode } from './errors.js';
+import { type Params, given, invalid, missing, object, optionalString, requiredNumber, requiredString } from './params.js';
+
+const DEFAULT_NAMESPACE = 'default';
+const LATEST = '$LATEST';
+
+/** The four function references of an API and the prefix of their `…Name/Namespace/Qualifier` fields. */
+const REFERENCES = [
+  ['scfFunction', 'ServiceScfFunction'],
+  ['register', 'ServiceWebsocketRegisterFunction'],
+  ['transport', 'ServiceWebsocketTransportFunction'],
+  ['cleanup', 'ServiceWebsocketCleanupFunction'],
+] as const satisfies ReadonlyArray<readonly [keyof ApiDef, string]>;
+
+/** ModifyApi's fields that the local gateway keeps; the others it takes are accepted and ignored. */
+export const MODELED_MODIFY_FIELDS: ReadonlySet<string> = new Set([
+  'ServiceId',
+  'ApiId',
+  'ApiName',
+  'ServiceType',
+  'ServiceTimeout',
+  'Protocol',
+  'RequestConfig',
+  ...REFERENCES.flatMap(([, prefix]) => [`${prefix}Name`, `${prefix}Namespace`, `${prefix}Qualifier`]),
+]);
+
+/**
+ * `ApiInfo` of a definition. Fields the local gateway does not keep are left out, except
+ * `ApiType` and `AuthType`, which it always behaves as (`NORMAL`, `NONE`). A reference not set is
+ * null in its three fields, as the cloud answers unset fields.
+ */
+export function toApiInfo(api: ApiDef & { internalDomain: string }, serviceName?: string): Record<string, unknown> {
+  const info: Record<string, unknown> = {
+    ServiceId: api.serviceId,
+    ServiceName: serviceName ?? null,
+    ApiId: api.apiId,
+    ApiName: api.apiName,
+    ApiType: 'NORMAL',
+    Protocol: api.protocol,
+    AuthType: 'NONE',
+    RequestConfig: { Path: api.path, Method: api.method },
+    ServiceType: api.serviceType,
+    ServiceTimeout: api.serviceTimeout,
+  };
+  for (const [key, prefix] of REFERENCES) {
+    const ref = api[key] as FunctionRef | undefined;
+    info[`${prefix}Name`] = ref?.name ?? null;
+    info[`${prefix}Namespace`] = ref?.namespace ?? null;
+    info[`${prefix}Qualifier`] = ref?.qualifier ?? null;
+  }
+  info.InternalDomain = api.internalDomain;
+  return info;
+}
+
+/**
+ * The definition a ModifyApi request asks for. Like the cloud's, ModifyApi **replaces** the API:
+ * a function reference not given is cleared. Only `ApiName` is kept when not given, since an API
+ * always has a name. Required (the SDK marks `ServiceTimeout` and `Protocol` optional, but a
+ * WebSocket API cannot do without them): ServiceId, ApiId, ServiceType, ServiceTimeout, Protocol,
+ * RequestConfig{Path, Method}.
+ */
+export function fromModifyApi(params: Params, current: ApiDef): ApiDef {
+  const serviceId = requiredString(params, 'ServiceId');
+  const apiId = requiredString(params, 'ApiId');
+  const serviceType = requiredString(params, 'ServiceType');
+  const serviceTimeout = requiredNumber(params, 'ServiceTimeout');
+  const protocol = requiredString(params, 'Protocol').toUpperCase();
+  if (protocol !== 'WEBSOCKET') {
+    throw new CloudApiError(CloudApiErrorCode.UNSUPPORTED_OPERATION, `\`Protocol\` ${JSON.stringify(protocol)}: the local gateway serves WEBSOCKET APIs only`);
+  }
+  if (!given(params, 'RequestConfig')) throw missing('RequestConfig');
+  const requestConfig = object(params.RequestConfig, 'RequestConfig');
+  const path = nestedString(requestConfig, 'RequestConfig', 'Path');
+  const method = nestedString(requestConfig, 'RequestConfig', 'Method').toUpperCase();
+  if (method !== 'GET') {
+    throw invalid('RequestConfig.Method', `must be GET for a WEBSOCKET API, got ${JSON.stringify(method)}`, CloudApiErrorCode.INVALID_WS_METHOD);
+  }
+  const def: ApiDef = {
+    serviceId,
+    apiId,
+    apiName: optionalString(params, 'ApiName') ?? current.apiName,
+    path,
+    method: 'GET',
+    protocol: 'WEBSOCKET',
+    serviceType,
+    serviceTimeout,
+  };
+  for (const [key, prefix] of REFERENCES) {
+    const ref = readReference(params, prefix);
+    if (ref) def[key] = ref;
+  }
+  return def;
+}
+
+/** `<prefix>Name/Namespace/Qualifier` as a reference; the namespace defaults to `default`, the qualifier to `$LATEST`. */
+function readReference(params: Params, prefix: string): FunctionRef | undefined {
+  const name = optionalString(params, `${prefix}Name`);
+  const namespace = optionalString(params, `${prefix}Namespace`);
+  const qualifier = optionalString(params, `${prefix}Qualifier`);
+  if (name === undefined) {
+    // a namespace or qualifier alone would bind nothing: most likely a dropped name
+    if (namespace !== undefined || qualifier !== undefined) throw missing(`${prefix}Name`);
+    return undefined;
+  }
+  return { name, namespace: namespace ?? DEFAULT_NAMESPACE, qualifier: qualifier ?? LATEST };
+}
+
+function nestedString(parent: Params, parentName: string, name: string): string {
+  const field = `${parentName}.${name}`;
+  if (!given(parent, name)) throw missing(field);
+  const value = parent[name];
+  if (typeof value !== 'string' || value === '') throw invalid(field, `must be a non-empty string, got ${JSON.stringify(value)}`);
+  return value;
+}

@@ -1,0 +1,276 @@
+/**
+ * The Cloud API 3.0 calls a post-deploy step makes, served locally over HTTP to the unmodified
+ * tencentcloud-sdk-nodejs, which reaches it with `profile.httpProfile.endpoint = '127.0.0.1:PORT'`
+ * and `protocol = 'http://'` alone:
+ * - apigateway 2018-08-08: DescribeApi, ModifyApi, ReleaseService, on a local gateway;
+ * - scf 2018-04-16: GetFunction, UpdateFunctionConfiguration, on a local SCF runtime.
+ *
+ * Every request is authenticated with its TC3-HMAC-SHA256 signature against local credentials,
+ * then routed by X-TC-Version (the product) and X-TC-Action: the SDK names the signing service
+ * after the endpoint's first label, `127` for an IP, so neither host nor service can tell the
+ * products apart. Answers are HTTP 200 with `{"Response": {…, "RequestId"}}`, errors included
+ * (`{"Response": {"Error": {"Code", "Message"}, "RequestId"}}`), as the cloud answers and as the
+ * SDK turns into an exception whose `code` is the error code.
+ */
+import { randomUUID } from 'node:crypto';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { isIPv6 } from 'node:net';
+import type { LocalCredential } from '../credentials.js';
+import { apiGatewayProduct } from './apigateway.js';
+import type { ApiGatewayBackend, ScfBackend } from './backends.js';
+import { CloudApiError, CloudApiErrorCode, toCloudApiError } from './errors.js';
+import { FaultQueue, type FaultOptions } from './faults.js';
+import { parseParams } from './params.js';
+import type { ActionResult, Product } from './product.js';
+import { scfProduct } from './scf.js';
+import { DEFAULT_CLOCK_SKEW_SECONDS, verifyTc3 } from './signature.js';
+
+export interface LocalCloudApiOptions {
+  /** Address to bind; default 127.0.0.1 (loopback only). */
+  host?: string;
+  /** Default 0: any free port. */
+  port?: number;
+  /** Key pairs whose signatures are accepted; one with a session token requires it in X-TC-Token. */
+  credentials: LocalCredential[];
+  gateway: ApiGatewayBackend;
+  scf: ScfBackend;
+  /** How far X-TC-Timestamp may be from this machine's clock. Default 300, as the cloud. */
+  clockSkewSeconds?: number;
+  /** How long GetFunction keeps reporting `Updating` after UpdateFunctionConfiguration answered. Default 0. */
+  scfUpdatingMs?: number;
+  /** One line per call (action, outcome, time). Default: stdout. */
+  log?: (line: string) => void;
+}
+
+/** The cloud takes bodies up to 10 MB. */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** How long stop() lets requests in flight finish before cutting their connections. */
+const STOP_GRACE_MS = 1000;
+
+/** The local Cloud API server: authenticates, routes and answers calls; see the file comment. */
+export class LocalCloudApi {
+  readonly #host: string;
+  readonly #requestedPort: number;
+  readonly #credentials: readonly LocalCredential[];
+  readonly #clockSkewSeconds: number;
+  readonly #log: (line: string) => void;
+  /** X-TC-Version → product. */
+  readonly #products = new Map<string, Product>();
+  readonly #calls = new Map<string, number>();
+  readonly #faults = new FaultQueue();
+  #server: Server | undefined;
+  #port: number | undefined;
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(options: LocalCloudApiOptions) {
+    if (!options?.gateway || !options.scf) throw new CloudApiError(CloudApiErrorCode.INVALID_ARGUMENT, 'LocalCloudApi needs a gateway and an scf backend');
+    if (!options.credentials?.length) throw new CloudApiError(CloudApiErrorCode.INVALID_ARGUMENT, 'LocalCloudApi needs at least one credential to accept requests');
+    for (const credential of options.credentials) {
+      if (!credential.secretId || !credential.secretKey) throw new CloudApiError(CloudApiErrorCode.INVALID_ARGUMENT, 'every credential needs a non-empty secretId and secretKey');
+    }
+    const skew = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
+    if (!Number.isFinite(skew) || skew < 0) throw new CloudApiError(CloudApiErrorCode.INVALID_ARGUMENT, `clockSkewSeconds must be a number from 0, got ${skew}`);
+    this.#host = options.host ?? '127.0.0.1';
+    this.#requestedPort = options.port ?? 0;
+    this.#credentials = options.credentials.map((credential) => ({ ...credential }));
+    this.#clockSkewSeconds = skew;
+    this.#log = options.log ?? ((line) => console.log(`[local cloud api] ${line}`));
+    for (const product of [apiGatewayProduct(options.gateway, this.#log), scfProduct(options.scf, { log: this.#log, updatingMs: options.scfUpdatingMs })]) {
+      this.#products.set(product.version, product);
+    }
+  }
+
+  /** The port listened on. @throws CloudApiError `ERR_NOT_STARTED` before start(). */
+  get port(): number {
+    if (this.#port === undefined) throw new CloudApiError(CloudApiErrorCode.NOT_STARTED, 'the local Cloud API is not listening; call start() first');
+    return this.#port;
+  }
+
+  /** `127.0.0.1:PORT`: what the SDK's `profile.httpProfile.endpoint` takes (with `protocol: 'http://'`). */
+  get endpoint(): string {
+    const host = this.#host === '0.0.0.0' ? '127.0.0.1' : this.#host === '::' ? '::1' : this.#host;
+    return `${isIPv6(host) ? `[${host}]` : host}:${this.port}`;
+  }
+
+  /** Listens. @throws CloudApiError `EADDRINUSE` when the port is taken. */
+  start(): Promise<void> {
+    if (this.#server) return Promise.resolve();
+    // concurrent calls share one start, so they cannot open two listeners
+    this.#starting ??= this.#start().finally(() => {
+      this.#starting = undefined;
+    });
+    return this.#starting;
+  }
+
+  /** Stops listening and closes open connections. Safe to call twice, or before start(). */
+  async stop(): Promise<void> {
+    if (this.#stopping) return this.#stopping;
+    if (this.#starting) await this.#starting.catch(() => undefined);
+    if (this.#stopping) return this.#stopping;
+    const server = this.#server;
+    if (!server) return;
+    this.#stopping = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
+      server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      // the SDK's requests go through Node's keep-alive agent; idle sockets would hold close() open
+      server.closeIdleConnections();
+    }).finally(() => {
+      this.#server = undefined;
+      this.#port = undefined;
+      this.#stopping = undefined;
+    });
+    return this.#stopping;
+  }
+
+  /**
+   * Authenticated calls of `action` so far (every action without one), whatever they answered:
+   * injected failures and refused parameters count too.
+   */
+  calls(action?: string): number {
+    if (action !== undefined) return this.#calls.get(action) ?? 0;
+    let total = 0;
+    for (const count of this.#calls.values()) total += count;
+    return total;
+  }
+
+  /**
+   * Makes the next authenticated call(s) of `action` whose parameters `match` accepts answer
+   * `code` instead of being served: for failures the local services cannot be made to produce,
+   * such as `RequestLimitExceeded`, or UpdateFunctionConfiguration failing for one function.
+   * Faults queue up and are used first come first served.
+   * @throws CloudApiError `ERR_INVALID_ARGUMENT` for an action not served here, or a bad code or `times`.
+   */
+  failNext(action: string, options: FaultOptions): void {
+    const served = [...this.#products.values()].some((product) => Object.hasOwn(product.actions, action));
+    if (!served) {
+      throw new CloudApiError(CloudApiErrorCode.INVALID_ARGUMENT, `${JSON.stringify(action)} is not an action served here (${this.#actionList()})`);
+    }
+    this.#faults.add(action, options);
+  }
+
+  async #start(): Promise<void> {
+    if (this.#stopping) await this.#stopping;
+    const server = createServer((req, res) => void this.#handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EADDRINUSE') {
+          reject(
+            new CloudApiError(
+              CloudApiErrorCode.ADDRESS_IN_USE,
+              `port ${this.#requestedPort} on ${this.#host} is already in use; stop whatever holds it or pick another port`,
+              { cause: err },
+            ),
+          );
+        } else reject(err);
+      };
+      server.once('error', onError);
+      server.listen(this.#requestedPort, this.#host, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    // past listen, an 'error' (e.g. EMFILE on accept) must not crash the process
+    server.on('error', (err) => this.#log(`server error: ${err.message}`));
+    const address = server.address();
+    this.#port = typeof address === 'object' && address ? address.port : this.#requestedPort;
+    this.#server = server;
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const requestId = randomUUID();
+    const action = header(req, 'x-tc-action') ?? '-';
+    let outcome: string;
+    try {
+      const result = await this.#serve(req);
+      send(res, { ...result, RequestId: requestId });
+      outcome = 'ok';
+    } catch (err) {
+      const error = toCloudApiError(err);
+      send(res, { Error: { Code: error.code, Message: error.message }, RequestId: requestId });
+      outcome = `${error.code}: ${error.message}`;
+    }
+    this.#log(`${action} ${outcome} (${Math.round(performance.now() - started)} ms)`);
+  }
+
+  async #serve(req: IncomingMessage): Promise<ActionResult> {
+    const method = (req.method ?? 'GET').toUpperCase();
+    if (method !== 'POST' && method !== 'GET') {
+      req.resume();
+      throw new CloudApiError(CloudApiErrorCode.UNSUPPORTED_PROTOCOL, `the Cloud API takes GET and POST requests, not ${method}`);
+    }
+    const body = await readBody(req, MAX_BODY_BYTES);
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const verdict = verifyTc3(
+      { method, path: q === -1 ? rawUrl : rawUrl.slice(0, q), query: q === -1 ? '' : rawUrl.slice(q + 1), headers: req.headers, body },
+      this.#credentials,
+      Date.now(),
+      { clockSkewSeconds: this.#clockSkewSeconds },
+    );
+    if (!verdict.ok) {
+      if (verdict.canonicalRequest !== undefined) {
+        this.#log(`signature mismatch; the server signed the canonical request ${JSON.stringify(verdict.canonicalRequest)}`);
+      }
+      throw new CloudApiError(verdict.code, verdict.message);
+    }
+    if (method === 'GET') {
+      // GET flattens nested parameters into the query (`RequestConfig.Path=…`), which no action here would read back.
+      throw new CloudApiError(CloudApiErrorCode.UNSUPPORTED_OPERATION, 'the local Cloud API serves POST requests with a JSON body (the SDK default), not GET');
+    }
+    const action = header(req, 'x-tc-action');
+    if (!action) throw new CloudApiError(CloudApiErrorCode.MISSING_PARAMETER, 'the request is missing the X-TC-Action header');
+    this.#calls.set(action, (this.#calls.get(action) ?? 0) + 1);
+    const version = header(req, 'x-tc-version');
+    if (!version) throw new CloudApiError(CloudApiErrorCode.MISSING_PARAMETER, 'the request is missing the X-TC-Version header');
+    const product = this.#products.get(version);
+    if (!product) {
+      throw new CloudApiError(CloudApiErrorCode.NO_SUCH_VERSION, `API version ${version} is not served here (${this.#actionList()})`);
+    }
+    if (!Object.hasOwn(product.actions, action)) {
+      throw new CloudApiError(CloudApiErrorCode.INVALID_ACTION, `${product.name} ${version} has no action ${action} here (${this.#actionList()})`);
+    }
+    if (!header(req, 'x-tc-region')) throw new CloudApiError(CloudApiErrorCode.MISSING_PARAMETER, 'the request is missing the X-TC-Region header');
+    const params = parseParams(body);
+    const fault = this.#faults.take(action, params);
+    if (fault) throw fault;
+    return await product.actions[action](params);
+  }
+
+  #actionList(): string {
+    return [...this.#products.values()].map((p) => `${p.name} ${p.version}: ${Object.keys(p.actions).join(', ')}`).join('; ');
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function send(res: ServerResponse, response: Record<string, unknown>): void {
+  const body = JSON.stringify({ Response: response });
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** Reads a request body of at most `limit` bytes. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    // an oversized body is drained rather than left unread, so the error answer can still be sent
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (size > limit) reject(new CloudApiError(CloudApiErrorCode.REQUEST_SIZE_LIMIT_EXCEEDED, `the request body is larger than ${limit} bytes`));
+      else resolve(Buffer.concat(chunks));
+    });
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,423 @@
+/**
+ * The local Cloud API with the real tencentcloud-sdk-nodejs clients, in front of a real local
+ * gateway and SCF runtime running the real function zips, the gateway's API left as the Terraform
+ * provider leaves it: no WebSocket bindings.
+ */
+import { Agent } from 'node:http';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { strToU8, zipSync } from 'fflate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CommonClient } from 'tencentcloud-sdk-nodejs/tencentcloud/common/common_client';
+import { Client as ApiGatewayClient } from 'tencentcloud-sdk-nodejs/tencentcloud/services/apigateway/v20180808/apigateway_client';
+import { Client as ScfClient } from 'tencentcloud-sdk-nodejs/tencentcloud/services/scf/v20180416/scf_client';
+import { LocalCloudApi } from '../../local/cloud-api/server';
+import { type LocalCredential, randomCredential } from '../../local/credentials';
+import { LocalGateway } from '../../local/gateway/gateway';
+import { LocalScf } from '../../local/scf/runtime';
+import { FUNCTION_NAMES, RUNTIME, bundleFunctions } from '../../scripts/bundle';
+import { ChatClient, HandshakeRefused } from '../support/chat-client';
+import { startCos, type CosFixture } from '../support/cos-fixture';
+
+const REGION = 'ap-guangzhou';
+const SERVICE = 'service-cloudapi1';
+const API = 'api-cloudapi1';
+const fn = (name: string) => `chat-c-${name}`;
+
+// The SDK's own signer, for requests the clients would never send (old timestamps, tampered bodies).
+const Sign = createRequire(import.meta.url)('tencentcloud-sdk-nodejs/tencentcloud/common/sign').default as {
+  sign3(options: Record<string, unknown>): string;
+};
+
+/** The three WebSocket bindings as ModifyApi fields. */
+function bindings(roles: Array<'Register' | 'Transport' | 'Cleanup'> = ['Register', 'Transport', 'Cleanup']): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const role of roles) {
+    fields[`ServiceWebsocket${role}FunctionName`] = fn(role.toLowerCase());
+    fields[`ServiceWebsocket${role}FunctionNamespace`] = 'default';
+    fields[`ServiceWebsocket${role}FunctionQualifier`] = '$LATEST';
+  }
+  return fields;
+}
+
+/** A complete ModifyApi request for the test API. */
+const modifyRequest = (extra: Record<string, unknown> = {}) => ({
+  ServiceId: SERVICE,
+  ApiId: API,
+  ApiName: 'chat_c_ws',
+  ServiceType: 'SCF',
+  ServiceTimeout: 600,
+  Protocol: 'WEBSOCKET',
+  RequestConfig: { Path: '/', Method: 'GET' },
+  ServiceScfFunctionName: fn('transport'),
+  ServiceScfFunctionNamespace: 'default',
+  ServiceScfFunctionQualifier: '$LATEST',
+  ...bindings(),
+  ...extra,
+});
+
+/** What a rejected SDK call threw. */
+async function failure(promise: Promise<unknown>): Promise<Error & { code?: string; requestId?: string }> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error & { code?: string; requestId?: string };
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
+  let dir: string;
+  let cos: CosFixture;
+  let scf: LocalScf;
+  let gateway: LocalGateway;
+  let cloudApi: LocalCloudApi;
+  const user = randomCredential();
+  const temporary = randomCredential({ temporary: true });
+  const lines: string[] = [];
+  // A plain agent: the SDK would otherwise send through $http_proxy when one is set, even to 127.0.0.1.
+  const agent = new Agent({ keepAlive: true });
+
+  const profile = (endpoint = cloudApi.endpoint) => ({ httpProfile: { endpoint, protocol: 'http://', agent } });
+  const apigw = (credential: Partial<LocalCredential> & { token?: string } = user, endpoint?: string) =>
+    new ApiGatewayClient({ credential, region: REGION, profile: profile(endpoint) });
+  const scfClient = (credential: Partial<LocalCredential> & { token?: string } = user, endpoint?: string) =>
+    new ScfClient({ credential, region: REGION, profile: profile(endpoint) });
+  const describe_ = async () => (await apigw().DescribeApi({ ServiceId: SERVICE, ApiId: API })).Result as Record<string, any>;
+  const wsUrl = () => gateway.wsUrl(SERVICE, 'release');
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cloud-api-'));
+    cos = await startCos();
+    const bundles = await bundleFunctions(join(dir, 'dist'));
+    const { TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY, TENCENTCLOUD_SESSIONTOKEN, LOCAL_COS_DOMAIN, bucket, region } = cos.env;
+    scf = new LocalScf({
+      workDir: join(dir, 'scf'),
+      credentials: { secretId: TENCENTCLOUD_SECRETID, secretKey: TENCENTCLOUD_SECRETKEY, sessionToken: TENCENTCLOUD_SESSIONTOKEN },
+      region: REGION,
+      platformEnvironment: { LOCAL_COS_DOMAIN },
+      log: () => {},
+    });
+    for (const name of FUNCTION_NAMES) {
+      // as the first apply leaves them: no url yet
+      await scf.deploy({
+        name: fn(name), zipPath: bundles[name].zipPath, handler: 'index.main_handler', runtime: RUNTIME,
+        environment: { bucket, region, LOG_LEVEL: 'warn', KEEP_ME: 'yes' }, memoryMb: 128, timeoutSeconds: 10,
+      });
+    }
+    const echoZip = join(dir, 'env-echo.zip');
+    await writeFile(echoZip, zipSync({ 'index.js': strToU8('exports.main_handler = async () => ({ ...process.env });') }));
+    await scf.deploy({ name: 'env-echo', zipPath: echoZip, handler: 'index.main_handler', environment: { KEEP_ME: 'yes', OLD_ONE: 'old' }, memoryMb: 64, timeoutSeconds: 5 });
+
+    gateway = new LocalGateway({ invoker: scf, log: () => {} });
+    await gateway.start();
+    gateway.createService({ serviceId: SERVICE, serviceName: 'chat_c' });
+    gateway.createApi({
+      serviceId: SERVICE, apiId: API, apiName: 'chat_c_ws', path: '/', method: 'GET', protocol: 'WEBSOCKET', serviceType: 'SCF',
+      serviceTimeout: 600, scfFunction: { name: fn('transport'), namespace: 'default', qualifier: '$LATEST' },
+    });
+    gateway.releaseService(SERVICE, 'release', 'initial');
+
+    cloudApi = new LocalCloudApi({ credentials: [user, temporary], gateway, scf, log: (line) => lines.push(line) });
+    await cloudApi.start();
+  }, 60_000);
+
+  afterAll(async () => {
+    await cloudApi?.stop();
+    await gateway?.stop();
+    await scf?.stop();
+    await cos?.stop();
+    agent.destroy();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  describe('API Gateway', () => {
+    it('DescribeApi shows no bindings at first, and the push address as InternalDomain', async () => {
+      expect(cloudApi.endpoint).toBe(`127.0.0.1:${cloudApi.port}`);
+      const response = await apigw().DescribeApi({ ServiceId: SERVICE, ApiId: API });
+      expect(response.RequestId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(response.Result).toMatchObject({
+        ServiceId: SERVICE, ApiId: API, ApiName: 'chat_c_ws', Protocol: 'WEBSOCKET', AuthType: 'NONE',
+        RequestConfig: { Path: '/', Method: 'GET' }, ServiceType: 'SCF', ServiceTimeout: 600,
+        ServiceScfFunctionName: fn('transport'), ServiceScfFunctionNamespace: 'default', ServiceScfFunctionQualifier: '$LATEST',
+        ServiceWebsocketRegisterFunctionName: null, ServiceWebsocketTransportFunctionName: null, ServiceWebsocketCleanupFunctionName: null,
+        InternalDomain: gateway.pushUrl(API),
+      });
+      // and so the gateway cannot decide a handshake
+      const refused = await ChatClient.connect(wsUrl()).catch((err: unknown) => err);
+      expect(refused).toBeInstanceOf(HandshakeRefused);
+      expect((refused as HandshakeRefused).status).toBe(502);
+    });
+
+    it('ModifyApi with the three bindings, then ReleaseService: clients connect through register', async () => {
+      const modified = await apigw().ModifyApi(modifyRequest());
+      expect(modified.RequestId).toMatch(/^[0-9a-f-]{36}$/);
+      const live = await describe_();
+      expect(live).toMatchObject({ ...bindings(), InternalDomain: gateway.pushUrl(API) });
+      // a draft until released
+      expect(await ChatClient.connect(wsUrl()).catch((err: unknown) => (err as HandshakeRefused).status)).toBe(502);
+
+      const released = await apigw().ReleaseService({ ServiceId: SERVICE, EnvironmentName: 'release', ReleaseDesc: 'bindings' });
+      expect(released.Result).toEqual({ ReleaseDesc: 'bindings', ReleaseVersion: expect.stringMatching(/^\d{17}$/) });
+      const registerCalls = scf.stats(fn('register')).invocations;
+      const client = await ChatClient.connect(wsUrl());
+      // register accepted it, having written the connection to the COS registry
+      expect(client.ws.protocol).toBe('chat');
+      expect(scf.stats(fn('register')).invocations).toBe(registerCalls + 1);
+      const listed = await cos.cos.getBucket({ Bucket: cos.bucket, Region: REGION });
+      expect(listed.Contents.some((object) => object.Key.startsWith('conn.'))).toBe(true);
+      await client.close();
+    });
+
+    it('ModifyApi replaces the definition: what is not given is reset, what is given is kept', async () => {
+      const { ServiceScfFunctionName: _n, ServiceScfFunctionNamespace: _ns, ServiceScfFunctionQualifier: _q, ...withoutScf } = modifyRequest();
+      const request = { ...withoutScf, ServiceTimeout: 300, EnableCORS: true };
+      for (const part of ['Name', 'Namespace', 'Qualifier']) delete (request as Record<string, unknown>)[`ServiceWebsocketCleanupFunction${part}`];
+      await apigw().ModifyApi(request);
+      expect(await describe_()).toMatchObject({
+        ServiceTimeout: 300,
+        ServiceScfFunctionName: null,
+        ServiceWebsocketCleanupFunctionName: null,
+        ServiceWebsocketCleanupFunctionNamespace: null,
+        ...bindings(['Register', 'Transport']),
+      });
+      // ApiName is kept when left out: an API always has a name
+      const { ApiName: _name, ...withoutName } = modifyRequest();
+      await apigw().ModifyApi(withoutName);
+      expect(await describe_()).toMatchObject({ ApiName: 'chat_c_ws', ServiceTimeout: 600, ServiceScfFunctionName: fn('transport'), ...bindings() });
+      expect(lines.some((line) => line.includes('ignored: EnableCORS'))).toBe(true);
+    });
+
+    it('refuses a ModifyApi missing a required field, or with a wrong or unknown one, naming it', async () => {
+      const { ServiceTimeout: _t, ...noTimeout } = modifyRequest();
+      const missingTimeout = await failure(apigw().ModifyApi(noTimeout as never));
+      expect(missingTimeout.code).toBe('MissingParameter');
+      expect(missingTimeout.message).toContain('ServiceTimeout');
+      const noMethod = await failure(apigw().ModifyApi(modifyRequest({ RequestConfig: { Path: '/' } })));
+      expect(noMethod.code).toBe('MissingParameter');
+      expect(noMethod.message).toContain('RequestConfig.Method');
+      expect((await failure(apigw().ModifyApi(modifyRequest({ RequestConfig: { Path: '/', Method: 'POST' } })))).code).toBe('InvalidParameterValue.InvalidWSMethod');
+      const timeout = await failure(apigw().ModifyApi(modifyRequest({ ServiceTimeout: 99_999 })));
+      expect(timeout.code).toBe('InvalidParameterValue');
+      expect(timeout.message).toMatch(/serviceTimeout/);
+      const unknown = await failure(apigw().ModifyApi(modifyRequest({ ServiceWebsocketRegisterFunctionNam: 'typo' })));
+      expect(unknown.code).toBe('UnknownParameter');
+      expect(unknown.message).toContain('ServiceWebsocketRegisterFunctionNam');
+      // nothing changed
+      expect(await describe_()).toMatchObject({ ServiceTimeout: 600, ...bindings() });
+    });
+
+    it('answers the cloud’s not-found and invalid-environment codes', async () => {
+      expect((await failure(apigw().DescribeApi({ ServiceId: SERVICE, ApiId: 'api-nope' }))).code).toBe('ResourceNotFound.InvalidApi');
+      expect((await failure(apigw().DescribeApi({ ServiceId: 'service-other', ApiId: API }))).code).toBe('ResourceNotFound.InvalidApi');
+      expect((await failure(apigw().ModifyApi(modifyRequest({ ApiId: 'api-nope' })))).code).toBe('ResourceNotFound.InvalidApi');
+      const env = await failure(apigw().ReleaseService({ ServiceId: SERVICE, EnvironmentName: 'production', ReleaseDesc: 'x' }));
+      expect(env.code).toBe('InvalidParameterValue.InvalidEnv');
+      expect(env.message).toContain('release, prepub, test');
+      expect((await failure(apigw().ReleaseService({ ServiceId: 'service-nope', EnvironmentName: 'release', ReleaseDesc: 'x' }))).code).toBe('ResourceNotFound.InvalidService');
+    });
+  });
+
+  describe('SCF', () => {
+    it('GetFunction lists the variables', async () => {
+      const info = await scfClient().GetFunction({ FunctionName: fn('transport'), Namespace: 'default' });
+      expect(info).toMatchObject({
+        FunctionName: fn('transport'), Namespace: 'default', Runtime: RUNTIME, Handler: 'index.main_handler', MemorySize: 128, Timeout: 10,
+        Status: 'Active', ModTime: expect.stringMatching(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/),
+      });
+      expect(info.Environment!.Variables).toEqual([
+        { Key: 'bucket', Value: cos.bucket },
+        { Key: 'region', Value: REGION },
+        { Key: 'LOG_LEVEL', Value: 'warn' },
+        { Key: 'KEEP_ME', Value: 'yes' },
+      ]);
+      // the namespace defaults to `default`
+      expect((await scfClient().GetFunction({ FunctionName: 'env-echo' })).Namespace).toBe('default');
+    });
+
+    it('UpdateFunctionConfiguration replaces the whole list, and new instances see it', async () => {
+      const before = (await scf.invoke({ name: 'env-echo', namespace: 'default', qualifier: '$LATEST' }, {})) as { ok: true; value: Record<string, string> };
+      expect(before.value).toMatchObject({ KEEP_ME: 'yes', OLD_ONE: 'old' });
+      const answer = await scfClient().UpdateFunctionConfiguration({
+        FunctionName: 'env-echo', Namespace: 'default', Environment: { Variables: [{ Key: 'KEEP_ME', Value: 'yes' }, { Key: 'NEW_ONE', Value: 'new' }] },
+      });
+      expect(Object.keys(answer)).toEqual(['RequestId']);
+      const info = await scfClient().GetFunction({ FunctionName: 'env-echo', Namespace: 'default' });
+      expect(info.Status).toBe('Active');
+      expect(info.Environment!.Variables).toEqual([{ Key: 'KEEP_ME', Value: 'yes' }, { Key: 'NEW_ONE', Value: 'new' }]);
+      const after = (await scf.invoke({ name: 'env-echo', namespace: 'default', qualifier: '$LATEST' }, {})) as { ok: true; value: Record<string, string> };
+      expect(after.value).toMatchObject({ KEEP_ME: 'yes', NEW_ONE: 'new' });
+      expect(after.value).not.toHaveProperty('OLD_ONE');
+    });
+
+    it('the post-deploy flow: read, merge url, write; the chat then works', async () => {
+      // without url, transport fails and the gateway closes the sender
+      const early = await ChatClient.connect(wsUrl());
+      early.send('too early');
+      await early.waitFor('the close', () => early.closed);
+      expect(early.closed!.code).toBe(1011);
+
+      const url = (await describe_()).InternalDomain as string;
+      const current = await scfClient().GetFunction({ FunctionName: fn('transport'), Namespace: 'default' });
+      const merged = [...current.Environment!.Variables!.filter((v) => v.Key !== 'url'), { Key: 'url', Value: url }];
+      await scfClient().UpdateFunctionConfiguration({ FunctionName: fn('transport'), Namespace: 'default', Environment: { Variables: merged } });
+      expect(scf.getFunction(fn('transport'))!.environment).toEqual({ bucket: cos.bucket, region: REGION, LOG_LEVEL: 'warn', KEEP_ME: 'yes', url });
+
+      const a = await ChatClient.connect(wsUrl());
+      const b = await ChatClient.connect(wsUrl());
+      a.send('hello after the update');
+      expect(await b.waitFor('the message', () => b.messages().find((m) => m.text === 'hello after the update'))).toMatchObject({ type: 'message' });
+      await Promise.all([a.close(), b.close()]);
+    });
+
+    it('refuses reserved variables, unknown functions and versions', async () => {
+      const reserved = await failure(
+        scfClient().UpdateFunctionConfiguration({ FunctionName: 'env-echo', Environment: { Variables: [{ Key: 'TENCENTCLOUD_SECRETID', Value: 'mine' }] } }),
+      );
+      expect(reserved.code).toBe('InvalidParameterValue.EnvironmentSystemProtect');
+      expect(reserved.message).toContain('TENCENTCLOUD_SECRETID');
+      const duplicate = await failure(
+        scfClient().UpdateFunctionConfiguration({ FunctionName: 'env-echo', Environment: { Variables: [{ Key: 'A', Value: '1' }, { Key: 'A', Value: '2' }] } }),
+      );
+      expect(duplicate.code).toBe('InvalidParameterValue.Environment');
+      const badName = await failure(scfClient().UpdateFunctionConfiguration({ FunctionName: 'env-echo', Environment: { Variables: [{ Key: '1abc', Value: 'x' }] } }));
+      expect(badName.code).toBe('InvalidParameterValue');
+      expect(badName.message).toContain('1abc');
+      expect(scf.getFunction('env-echo')!.environment).toEqual({ KEEP_ME: 'yes', NEW_ONE: 'new' });
+      expect((await failure(scfClient().GetFunction({ FunctionName: 'nope', Namespace: 'default' }))).code).toBe('ResourceNotFound.Function');
+      expect((await failure(scfClient().UpdateFunctionConfiguration({ FunctionName: 'nope', Environment: { Variables: [] } }))).code).toBe('ResourceNotFound.Function');
+      expect((await failure(scfClient().GetFunction({ FunctionName: 'env-echo', Qualifier: '1' }))).code).toBe('ResourceNotFound.FunctionVersion');
+    });
+
+    it('reports Updating after an update when asked to, and refuses a second update meanwhile', async () => {
+      const slow = new LocalCloudApi({ credentials: [user], gateway, scf, scfUpdatingMs: 300, log: () => {} });
+      await slow.start();
+      try {
+        const client = scfClient(user, slow.endpoint);
+        await client.UpdateFunctionConfiguration({ FunctionName: 'env-echo', Environment: { Variables: [{ Key: 'KEEP_ME', Value: 'yes' }, { Key: 'NEW_ONE', Value: 'newer' }] } });
+        expect((await client.GetFunction({ FunctionName: 'env-echo' })).Status).toBe('Updating');
+        expect((await failure(client.UpdateFunctionConfiguration({ FunctionName: 'env-echo', Environment: { Variables: [] } }))).code).toBe('FailedOperation.UpdateFunctionConfiguration');
+        await new Promise((resolve) => setTimeout(resolve, 350));
+        expect((await client.GetFunction({ FunctionName: 'env-echo' })).Status).toBe('Active');
+        expect(scf.getFunction('env-echo')!.environment).toEqual({ KEEP_ME: 'yes', NEW_ONE: 'newer' });
+      } finally {
+        await slow.stop();
+      }
+    });
+  });
+
+  describe('authentication', () => {
+    /** A POST signed by the SDK's signer, with what the test wants changed. */
+    async function raw(options: {
+      action?: string; body?: Record<string, unknown>; credential?: LocalCredential; timestamp?: number;
+      authorization?: string | null; sentBody?: string; token?: string;
+    }): Promise<{ Error?: { Code: string; Message: string }; RequestId: string; [key: string]: unknown }> {
+      const url = `http://${cloudApi.endpoint}/`;
+      const credential = options.credential ?? user;
+      const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+      const payload = JSON.stringify(options.body ?? { ServiceId: SERVICE, ApiId: API });
+      const headers: Record<string, string> = {
+        'Content-Type': 'application/json',
+        'X-TC-Action': options.action ?? 'DescribeApi',
+        'X-TC-Version': '2018-08-08',
+        'X-TC-Region': REGION,
+        'X-TC-Timestamp': String(timestamp),
+        ...(options.token ? { 'X-TC-Token': options.token } : {}),
+      };
+      const authorization =
+        options.authorization !== undefined
+          ? options.authorization
+          : Sign.sign3({ method: 'POST', url, payload: Buffer.from(payload), timestamp, service: 'apigateway', secretId: credential.secretId, secretKey: credential.secretKey, headers });
+      if (authorization !== null) headers.Authorization = authorization;
+      const response = await fetch(url, { method: 'POST', headers, body: options.sentBody ?? payload });
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { Response: never }).Response;
+    }
+
+    it('throws AuthFailure.SignatureFailure for a wrong SecretKey, with the code on the SDK error', async () => {
+      const err = await failure(apigw({ secretId: user.secretId, secretKey: 'not-the-key' }).DescribeApi({ ServiceId: SERVICE, ApiId: API }));
+      expect(err.code).toBe('AuthFailure.SignatureFailure');
+      expect(err.requestId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(lines.some((line) => line.includes('the server signed the canonical request'))).toBe(true);
+    });
+
+    it('throws AuthFailure.SecretIdNotFound for an unknown SecretId', async () => {
+      const stranger = randomCredential();
+      expect((await failure(scfClient(stranger).GetFunction({ FunctionName: 'env-echo' }))).code).toBe('AuthFailure.SecretIdNotFound');
+    });
+
+    it('requires the session token of a temporary credential, and only then', async () => {
+      const { secretId, secretKey, sessionToken } = temporary;
+      expect((await apigw({ secretId, secretKey, token: sessionToken }).DescribeApi({ ServiceId: SERVICE, ApiId: API })).Result).toBeTruthy();
+      expect((await failure(apigw({ secretId, secretKey }).DescribeApi({ ServiceId: SERVICE, ApiId: API }))).code).toBe('AuthFailure.TokenFailure');
+      expect((await failure(apigw({ secretId, secretKey, token: 'wrong' }).DescribeApi({ ServiceId: SERVICE, ApiId: API }))).code).toBe('AuthFailure.TokenFailure');
+      expect((await failure(apigw({ ...user, token: 'stray' }).DescribeApi({ ServiceId: SERVICE, ApiId: API }))).code).toBe('AuthFailure.TokenFailure');
+    });
+
+    it('refuses a stale timestamp, a tampered body, and a missing or malformed Authorization', async () => {
+      expect((await raw({})).Result).toBeTruthy();
+      expect((await raw({ timestamp: Math.floor(Date.now() / 1000) - 301 })).Error!.Code).toBe('AuthFailure.SignatureExpire');
+      expect((await raw({ sentBody: JSON.stringify({ ServiceId: SERVICE, ApiId: 'api-other' }) })).Error!.Code).toBe('AuthFailure.SignatureFailure');
+      expect((await raw({ authorization: null })).Error!.Code).toBe('AuthFailure.InvalidAuthorization');
+      const malformed = await raw({ authorization: 'TC3-HMAC-SHA256 Credential=x, Signature=00' });
+      expect(malformed.Error).toMatchObject({ Code: 'AuthFailure.InvalidAuthorization', Message: expect.stringContaining('SignedHeaders') });
+      expect(malformed.RequestId).toMatch(/^[0-9a-f-]{36}$/);
+    });
+  });
+
+  describe('routing and injected failures', () => {
+    it('answers InvalidAction for an action not served, and NoSuchVersion for an unknown version', async () => {
+      const err = await failure(apigw().request('DescribeApisStatus', { ServiceId: SERVICE }));
+      expect(err.code).toBe('InvalidAction');
+      expect(err.message).toContain('DescribeApisStatus');
+      // GetFunction is SCF's: the apigateway version does not have it
+      expect((await failure(apigw().request('GetFunction', { FunctionName: 'env-echo' }))).code).toBe('InvalidAction');
+      const common = new CommonClient(cloudApi.endpoint, '2017-03-12', { credential: user, region: REGION, profile: profile() });
+      expect((await failure(common.request('DescribeInstances', {}))).code).toBe('NoSuchVersion');
+    });
+
+    it('failNext makes exactly the matching call fail, once, with the given code', async () => {
+      const before = cloudApi.calls('UpdateFunctionConfiguration');
+      cloudApi.failNext('UpdateFunctionConfiguration', {
+        code: 'FailedOperation.UpdateFunctionConfiguration',
+        message: 'injected failure',
+        match: (params: { FunctionName?: string }) => params.FunctionName === fn('cleanup'),
+      });
+      const variables = { Variables: [{ Key: 'KEEP_ME', Value: 'yes' }, { Key: 'NEW_ONE', Value: 'again' }] };
+      await scfClient().UpdateFunctionConfiguration({ FunctionName: 'env-echo', Environment: variables });
+      const current = scf.getFunction(fn('cleanup'))!.environment;
+      const change = { FunctionName: fn('cleanup'), Environment: { Variables: Object.entries({ ...current, EXTRA: '1' }).map(([Key, Value]) => ({ Key, Value })) } };
+      const err = await failure(scfClient().UpdateFunctionConfiguration(change));
+      expect(err).toMatchObject({ code: 'FailedOperation.UpdateFunctionConfiguration', message: 'injected failure' });
+      expect(scf.getFunction(fn('cleanup'))!.environment).not.toHaveProperty('EXTRA');
+      await scfClient().UpdateFunctionConfiguration(change);
+      expect(scf.getFunction(fn('cleanup'))!.environment).toHaveProperty('EXTRA', '1');
+      expect(cloudApi.calls('UpdateFunctionConfiguration')).toBe(before + 3);
+
+      cloudApi.failNext('DescribeApi', { code: 'RequestLimitExceeded', message: 'slow down', times: 2 });
+      expect((await failure(describe_())).code).toBe('RequestLimitExceeded');
+      expect((await failure(describe_())).code).toBe('RequestLimitExceeded');
+      expect(await describe_()).toMatchObject({ ApiId: API });
+
+      expect(() => cloudApi.failNext('DescribeApis', { code: 'InternalError', message: 'x' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+      expect(() => cloudApi.failNext('DescribeApi', { code: 'not a code', message: 'x' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+      expect(cloudApi.calls()).toBeGreaterThan(cloudApi.calls('DescribeApi'));
+    });
+  });
+
+  describe('lifecycle', () => {
+    it('names a port in use, and stops twice safely', async () => {
+      const second = new LocalCloudApi({ credentials: [user], gateway, scf, port: cloudApi.port, log: () => {} });
+      await expect(second.start()).rejects.toMatchObject({ code: 'EADDRINUSE', message: expect.stringContaining(String(cloudApi.port)) });
+      await second.stop();
+      const third = new LocalCloudApi({ credentials: [user], gateway, scf, log: () => {} });
+      await third.start();
+      expect(third.port).toBeGreaterThan(0);
+      await Promise.all([third.stop(), third.stop()]);
+      await third.stop();
+      expect(() => third.port).toThrow(expect.objectContaining({ code: 'ERR_NOT_STARTED' }));
+    });
+  });
+});
