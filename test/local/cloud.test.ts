@@ -18,11 +18,12 @@ describe('LocalCloud', () => {
   let dataDir: string;
   let cloud: LocalCloud;
   let endpoints: LocalEndpoints;
+  const startLog: string[] = [];
   const options = () => ({ dataDir, buildDir: path.join(dataDir, 'dist'), ports: { page: 0, gateway: 0, cos: 0, cloudApi: 0 }, log: () => {} });
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'cloud-test-'));
-    cloud = new LocalCloud(options());
+    cloud = new LocalCloud({ ...options(), log: (line) => startLog.push(line) });
     endpoints = await cloud.start();
   }, 120_000);
   afterAll(async () => {
@@ -38,6 +39,15 @@ describe('LocalCloud', () => {
     expect(config).toEqual({ wsUrl: endpoints.wsUrl, admission: false, stack: 'chat-dev-gz' });
     expect(endpoints.wsUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/release\/$/);
     expect((await fetch(new URL('../package.json', endpoints.pageUrl))).status).toBe(404);
+  });
+
+  it('applies the stack as the provider would, then runs its post-deploy hook against the local Cloud API', () => {
+    const text = startLog.join('\n');
+    // The API came without bindings and the functions without url: the real step had to fix both.
+    expect(text).toMatch(/running "node --import tsx scripts\/post-deploy\.ts"/);
+    expect(text).toMatch(/\[1\/4\] WebSocket bindings of api-\w+ differ \(9 fields\); ModifyApi/);
+    for (const fn of ['register', 'transport', 'cleanup']) expect(text).toMatch(new RegExp(`\\[3/4\\] chat-dev-gz-${fn}: setting url`));
+    expect(text).toMatch(/post-deploy done: bindings set and released, url injected into 3 function\(s\)/);
   });
 
   it('applies the synthesized stack: the functions carry the local push address', () => {
