@@ -2,7 +2,7 @@
  * (b) Connect rate, and memory per idle connection, with 5,000 connections, next to the raw floor.
  */
 import { closeAll, openMany } from './lib/clients';
-import { startLocalCloud, startRawServer, type RunningServer } from './lib/servers';
+import { measureBoth, type RunningServer } from './lib/servers';
 import { rssOf } from './lib/stats';
 
 const CONNECTIONS = 5000;
@@ -21,20 +21,7 @@ async function measure(server: RunningServer): Promise<{ perSecond: number; byte
 }
 
 export async function connectBench(): Promise<void> {
-  const raw = await startRawServer();
-  let floor;
-  try {
-    floor = await measure(raw);
-  } finally {
-    await raw.stop();
-  }
-  const cloud = await startLocalCloud();
-  let local;
-  try {
-    local = await measure(cloud);
-  } finally {
-    await cloud.stop();
-  }
+  const { floor, local } = await measureBoth(measure);
   const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
   console.log(`(b) ${CONNECTIONS} connections (each one a register invocation writing to the registry)`);
   console.log(`    connects/s          local cloud ${local.perSecond.toFixed(0)}   raw ws ${floor.perSecond.toFixed(0)}   ratio ${(floor.perSecond / local.perSecond).toFixed(1)}x slower`);

@@ -3,7 +3,7 @@
  */
 import type WebSocket from 'ws';
 import { closeAll, openMany } from './lib/clients';
-import { startLocalCloud, startRawServer, type RunningServer } from './lib/servers';
+import { measureBoth, type RunningServer } from './lib/servers';
 import { ms, percentile } from './lib/stats';
 
 const ROUNDS = 50;
@@ -32,20 +32,7 @@ async function measure(server: RunningServer): Promise<{ p50: number; p99: numbe
 }
 
 export async function echoBench(): Promise<void> {
-  const raw = await startRawServer();
-  let floor;
-  try {
-    floor = await measure(raw);
-  } finally {
-    await raw.stop();
-  }
-  const cloud = await startLocalCloud();
-  let local;
-  try {
-    local = await measure(cloud);
-  } finally {
-    await cloud.stop();
-  }
+  const { floor, local } = await measureBoth(measure);
   console.log(`(c) round trip, one client, ${ROUNDS} messages (send -> ack)`);
   console.log(`    local cloud p50 ${ms(local.p50)}  p99 ${ms(local.p99)}   raw ws p50 ${ms(floor.p50)}  p99 ${ms(floor.p99)}   ratio p50 ${(local.p50 / floor.p50).toFixed(1)}x`);
 }

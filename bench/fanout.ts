@@ -4,7 +4,7 @@
  */
 import type WebSocket from 'ws';
 import { closeAll, openMany } from './lib/clients';
-import { startLocalCloud, startRawServer, type RunningServer } from './lib/servers';
+import { measureBoth, type RunningServer } from './lib/servers';
 import { ms, percentile } from './lib/stats';
 
 const CONNECTIONS = 1000;
@@ -57,20 +57,7 @@ async function measure(server: RunningServer): Promise<FanoutResult> {
 }
 
 export async function fanoutBench(): Promise<void> {
-  const raw = await startRawServer();
-  let floor: FanoutResult;
-  try {
-    floor = await measure(raw);
-  } finally {
-    await raw.stop();
-  }
-  const cloud = await startLocalCloud();
-  let local: FanoutResult;
-  try {
-    local = await measure(cloud);
-  } finally {
-    await cloud.stop();
-  }
+  const { floor, local } = await measureBoth(measure);
   console.log(`(a) fan-out: 1 sender to ${CONNECTIONS - 1} receivers, ${CONNECTIONS} connected, ${MESSAGES} messages`);
   console.log(`    per delivery        local cloud p50 ${ms(local.p50)}  p99 ${ms(local.p99)}   raw ws p50 ${ms(floor.p50)}  p99 ${ms(floor.p99)}   ratio p50 ${(local.p50 / floor.p50).toFixed(1)}x`);
   console.log(`    last receiver       local cloud p50 ${ms(local.completeP50)}  p99 ${ms(local.completeP99)}   raw ws p50 ${ms(floor.completeP50)}  p99 ${ms(floor.completeP99)}   ratio p50 ${(local.completeP50 / floor.completeP50).toFixed(1)}x`);

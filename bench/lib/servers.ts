@@ -87,3 +87,18 @@ export async function startRawServer(): Promise<RunningServer> {
   child.stderr!.resume();
   return { wsUrl: match[1], pid: child.pid!, readyMs: Date.now() - started, child, stop: stopper(child) };
 }
+
+/** Measures the raw floor, then the local cloud, each server stopped after its measurement. */
+export async function measureBoth<T>(measure: (server: RunningServer) => Promise<T>): Promise<{ floor: T; local: T }> {
+  const run = async (start: () => Promise<RunningServer>) => {
+    const server = await start();
+    try {
+      return await measure(server);
+    } finally {
+      await server.stop();
+    }
+  };
+  const floor = await run(startRawServer);
+  const local = await run(() => startLocalCloud());
+  return { floor, local };
+}
