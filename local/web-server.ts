@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { closeServer, listen } from './listen';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -35,12 +36,7 @@ export class WebServer {
     });
     const host = this.options.host ?? '127.0.0.1';
     const port = this.options.port ?? 0;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(err.code === 'EADDRINUSE' ? Object.assign(new Error(`page port ${port} on ${host} is already in use; pick another with --port`), { code: 'EADDRINUSE' }) : err),
-      );
-      server.listen(port, host, () => resolve());
-    });
+    await listen(server, port, host, (message, cause) => Object.assign(new Error(`page ${message} (--port)`, { cause }), { code: 'EADDRINUSE' }));
     this.server = server;
   }
 
@@ -54,8 +50,7 @@ export class WebServer {
     const server = this.server;
     this.server = undefined;
     if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server, 0);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -24,6 +24,7 @@ import { parseParams } from './params.js';
 import type { ActionResult, Product } from './product.js';
 import { scfProduct } from './scf.js';
 import { DEFAULT_CLOCK_SKEW_SECONDS, verifyTc3 } from './signature.js';
+import { closeServer, listen } from '../listen.js';
 
 export interface LocalCloudApiOptions {
   /** Address to bind; default 127.0.0.1 (loopback only). */
@@ -110,15 +111,7 @@ export class LocalCloudApi {
     if (this.#stopping) return this.#stopping;
     const server = this.#server;
     if (!server) return;
-    this.#stopping = new Promise<void>((resolve) => {
-      const timer = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
-      server.close(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-      // the SDK's requests go through Node's keep-alive agent; idle sockets would hold close() open
-      server.closeIdleConnections();
-    }).finally(() => {
+    this.#stopping = closeServer(server, STOP_GRACE_MS).finally(() => {
       this.#server = undefined;
       this.#port = undefined;
       this.#stopping = undefined;
@@ -155,28 +148,10 @@ export class LocalCloudApi {
   async #start(): Promise<void> {
     if (this.#stopping) await this.#stopping;
     const server = createServer((req, res) => void this.#handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => {
-        if (err.code === 'EADDRINUSE') {
-          reject(
-            new CloudApiError(
-              CloudApiErrorCode.ADDRESS_IN_USE,
-              `port ${this.#requestedPort} on ${this.#host} is already in use; stop whatever holds it or pick another port`,
-              { cause: err },
-            ),
-          );
-        } else reject(err);
-      };
-      server.once('error', onError);
-      server.listen(this.#requestedPort, this.#host, () => {
-        server.off('error', onError);
-        resolve();
-      });
-    });
+    const port = await listen(server, this.#requestedPort, this.#host, (message, cause) => new CloudApiError(CloudApiErrorCode.ADDRESS_IN_USE, message, { cause }));
     // past listen, an 'error' (e.g. EMFILE on accept) must not crash the process
     server.on('error', (err) => this.#log(`server error: ${err.message}`));
-    const address = server.address();
-    this.#port = typeof address === 'object' && address ? address.port : this.#requestedPort;
+    this.#port = port;
     this.#server = server;
   }
 

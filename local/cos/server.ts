@@ -15,6 +15,7 @@ import { type RequestTarget, bucketNameProblem, objectKeyProblem, parseRequestTa
 import { type ResponseContext, adaptS3rverResponse, sendEmpty, sendError, sendXml } from './response.js';
 import { type LocalCredential, verifyCosSignature } from './signature.js';
 import { ObjectStore } from './store.js';
+import { closeServer, listen } from '../listen.js';
 
 export type { LocalCredential } from './signature.js';
 
@@ -130,30 +131,10 @@ export class CosServer {
     await mkdir(this.#directory, { recursive: true });
     for (const bucket of this.#buckets) await this.createBucket(bucket);
     const server = createServer((req, res) => void this.#handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => {
-        if (err.code === 'EADDRINUSE') {
-          reject(
-            new CosServerError(
-              'EADDRINUSE',
-              `Port ${this.#requestedPort} on ${this.#host} is already in use; stop whatever holds it or pick another port.`,
-              { cause: err },
-            ),
-          );
-        } else {
-          reject(err);
-        }
-      };
-      server.once('error', onError);
-      server.listen(this.#requestedPort, this.#host, () => {
-        server.off('error', onError);
-        resolve();
-      });
-    });
+    const port = await listen(server, this.#requestedPort, this.#host, (message, cause) => new CosServerError('EADDRINUSE', message, { cause }));
     // past listen, an 'error' (e.g. EMFILE on accept) must not crash the process
     server.on('error', (err) => console.error('local COS server:', err));
-    const address = server.address();
-    this.#port = typeof address === 'object' && address ? address.port : this.#requestedPort;
+    this.#port = port;
     this.#server = server;
   }
 
@@ -165,15 +146,7 @@ export class CosServer {
     if (this.#stopping) return this.#stopping;
     const server = this.#server;
     if (!server) return;
-    this.#stopping = new Promise<void>((resolve) => {
-      const timer = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
-      server.close(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-      // the SDK keeps connections alive; idle ones would hold close() open
-      server.closeIdleConnections();
-    }).finally(() => {
+    this.#stopping = closeServer(server, STOP_GRACE_MS).finally(() => {
       this.#server = undefined;
       this.#port = undefined;
       this.#stopping = undefined;

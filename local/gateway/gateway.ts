@@ -27,6 +27,7 @@ import { isProblem, readHandshake, refuseHandshake } from './handshake.js';
 import { type GatewayLimits, resolveLimits } from './limits.js';
 import { type ApiDef, IDLE_TIMEOUT_RANGE, SHORT_TIMEOUT_FLOOR_SECONDS, type ServiceDef } from './model.js';
 import { PushEndpoint, PushErrNo, answer } from './push-endpoint.js';
+import { listen } from '../listen.js';
 
 export interface LocalGatewayOptions {
   /** Address to bind; default 127.0.0.1 (loopback only: the push address has no authentication). */
@@ -134,27 +135,9 @@ export class LocalGateway {
       });
       this.#track(handshake);
     });
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => {
-        if (err.code === 'EADDRINUSE') {
-          reject(
-            new GatewayError(
-              GatewayErrorCode.ADDRESS_IN_USE,
-              `port ${this.#requestedPort} on ${this.#host} is already in use; stop whatever holds it or pick another port`,
-              { cause: err },
-            ),
-          );
-        } else reject(err);
-      };
-      server.once('error', onError);
-      server.listen(this.#requestedPort, this.#host, () => {
-        server.off('error', onError);
-        resolve();
-      });
-    });
+    const port = await listen(server, this.#requestedPort, this.#host, (message, cause) => new GatewayError(GatewayErrorCode.ADDRESS_IN_USE, message, { cause }));
     server.on('error', (err) => this.#log(`server error: ${err.message}`));
-    const address = server.address();
-    this.#port = typeof address === 'object' && address ? address.port : this.#requestedPort;
+    this.#port = port;
     this.#server = server;
     this.#wss = wss;
   }
