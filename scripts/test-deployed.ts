@@ -7,12 +7,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { selectionFrom } from '../config/select';
+import { runMain } from './cloud/cdktf';
 import { selectOne } from './cloud/prerequisites';
 import { outputsPath } from './post-deploy/run';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-function main(): number {
+runMain(() => {
   const target = selectOne(selectionFrom());
   const file = outputsPath(target.name);
   if (!existsSync(file)) {
@@ -30,11 +31,4 @@ function main(): number {
   console.log(`integration suite against ${outputs.clientUrl}`);
   const result = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'vitest'), ['run', 'test/integration'], { cwd: ROOT, stdio: 'inherit', env });
   return result.status ?? 1;
-}
-
-try {
-  process.exit(main());
-} catch (err) {
-  console.error((err as Error).message);
-  process.exit(1);
-}
+});
