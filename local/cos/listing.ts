@@ -59,20 +59,18 @@ export async function listObjectsPage(
   const { prefix, marker, delimiter, maxKeys } = query;
   if (maxKeys === 0) return { objects: [], commonPrefixes: [], isTruncated: false };
 
-  // keys below a common prefix already returned (or at/before the marker) are skipped wholesale
-  let skipPrefix: string | undefined;
-  const descend = (folder: string) =>
-    (folder.startsWith(prefix) || prefix.startsWith(folder)) &&
-    // every key in the folder sorts before the marker unless the marker lies inside the folder
-    !(compareKeys(folder, marker) < 0 && !marker.startsWith(folder)) &&
-    !(skipPrefix !== undefined && folder.startsWith(skipPrefix));
-
   const keys: string[] = [];
   const commonPrefixes: string[] = [];
   let last: string | undefined;
   let isTruncated = false;
-  for await (const key of store.keysInOrder(bucket, descend)) {
-    if (!key.startsWith(prefix) || compareKeys(key, marker) <= 0) continue;
+  // keys below a common prefix already returned are skipped
+  let skipPrefix: string | undefined;
+  for (const key of await store.keysAfter(bucket, marker)) {
+    if (!key.startsWith(prefix)) {
+      // keys are sorted, so past the prefix's range nothing more can match
+      if (compareKeys(key, prefix) > 0) break;
+      continue;
+    }
     if (skipPrefix !== undefined && key.startsWith(skipPrefix)) continue;
     let commonPrefix: string | undefined;
     if (delimiter !== '') {

@@ -64,7 +64,7 @@ export function parseDeleteRequest(xml: string): DeleteRequest {
   return { keys, quiet };
 }
 
-/** Deletes the keys one after the other (s3rver's folder clean-up races with itself in parallel). */
+/** Deletes the keys one after the other; each delete is one journal record. */
 export async function deleteObjects(store: ObjectStore, bucket: string, keys: readonly string[]): Promise<DeleteOutcome> {
   const outcome: DeleteOutcome = { deleted: [], errors: [] };
   for (const key of keys) {

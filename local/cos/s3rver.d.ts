@@ -26,6 +26,10 @@ declare module 's3rver' {
     interface FilesystemStore {
       readonly rootDirectory: string;
       getBucketPath(bucket: string): string;
+      /** Path of one of an object's files: resource 'object', 'object.md5' or 'metadata.json'. */
+      getResourcePath(bucket: string, key: string, resource: string): string;
+      /** Writes the `.md5` file (when md5 is given) and the metadata file s3rver reads back. */
+      putMetadata(bucket: string, key: string, metadata: Record<string, unknown>, md5?: string): Promise<void>;
       getBucket(bucket: string): Promise<{ name: string; creationDate: Date } | null>;
       putBucket(bucket: string): Promise<{ name: string; creationDate: Date } | null>;
       /** Rejects with an ENOENT error when the object does not exist. */
@@ -54,9 +58,40 @@ declare module 's3rver' {
 }
 
 declare module 's3rver/lib/stores/filesystem.js' {
-  class FilesystemStore {
+  import type S3Object from 's3rver/lib/models/object.js';
+  /** s3rver's store: one folder per bucket, three files per object. */
+  class FilesystemStore implements S3rver.FilesystemStore {
+    constructor(rootDirectory: string);
+    readonly rootDirectory: string;
     /** Turns an on-disk path fragment back into the object key fragment it stores. */
     static decodeKeyPath(keyPath: string): string;
+    getBucketPath(bucket: string): string;
+    getResourcePath(bucket: string, key: string, resource: string): string;
+    putMetadata(bucket: string, key: string, metadata: Record<string, unknown>, md5?: string): Promise<void>;
+    getBucket(bucket: string): Promise<{ name: string; creationDate: Date } | null>;
+    putBucket(bucket: string): Promise<{ name: string; creationDate: Date } | null>;
+    deleteBucket(bucket: string): Promise<void>;
+    getMetadata(bucket: string, key: string): Promise<S3rver.StoredMetadata>;
+    existsObject(bucket: string, key: string): Promise<boolean>;
+    getObject(bucket: string, key: string, options?: { start?: number; end?: number }): Promise<S3Object | null>;
+    putObject(object: S3Object): Promise<{ md5: string; size: number }>;
+    copyObject(...args: unknown[]): Promise<unknown>;
+    listObjects(bucket: string, options?: Record<string, unknown>): Promise<{ objects: S3Object[]; commonPrefixes: string[]; isTruncated: boolean }>;
+    deleteObject(bucket: string, key: string): Promise<void>;
   }
   export = FilesystemStore;
+}
+
+declare module 's3rver/lib/models/object.js' {
+  /** s3rver's object model; the constructor keeps the stored subset of the given metadata. */
+  class S3Object {
+    constructor(bucket: string, key: string, content: unknown, metadata: Record<string, unknown>);
+    readonly bucket: string;
+    readonly key: string;
+    readonly content: unknown;
+    readonly metadata: Record<string, unknown>;
+    /** Set for a ranged read. */
+    range?: { start: number; end: number };
+  }
+  export = S3Object;
 }

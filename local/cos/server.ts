@@ -1,7 +1,8 @@
 /**
- * A COS-compatible object store for local development: s3rver keeps the objects on disk, and
- * this server in front of it speaks COS to the unmodified cos-nodejs-sdk-v5 (COS signatures,
- * COS error documents, COS listing paging, x-cos-meta-* metadata).
+ * A COS-compatible object store for local development: this server speaks COS to the unmodified
+ * cos-nodejs-sdk-v5 (COS signatures, COS error documents, COS listing paging, x-cos-meta-*
+ * metadata). It answers object writes, deletes and listings itself, and hands the rest (reads,
+ * multipart uploads, bucket settings) to s3rver, running over the same {@link ObjectStore}.
  */
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { mkdir } from 'node:fs/promises';
@@ -37,9 +38,11 @@ export interface CosServerOptions {
 /** Query parameters of GET Bucket (list objects) that this server answers itself. */
 const LISTING_PARAMS = new Set(['prefix', 'marker', 'max-keys', 'delimiter', 'encoding-type']);
 /** Bucket sub-resources s3rver implements (or rejects properly) on GET. */
-const S3RVER_BUCKET_GETS = new Set(['cors', 'location', 'website', 'list-type']);
+const S3RVER_BUCKET_GETS = new Set(['cors', 'location', 'website']);
 /** Larger DeleteMultipleObjects bodies are refused: 1000 keys of 850 bytes fit well below it. */
 const MAX_DELETE_BODY_BYTES = 2 * 1024 * 1024;
+/** Object bodies up to this size are held in memory while written; larger ones are streamed to disk. */
+const BUFFERED_PUT_BYTES = 1024 * 1024;
 /** How long stop() lets in-flight requests finish before cutting their connections. */
 const STOP_GRACE_MS = 1000;
 
@@ -91,7 +94,10 @@ export class CosServer {
       // s3rver answers internal failures with a generic message; the cause is only in this event
       this.#s3rver.on('error', (err: Error) => console.error('s3rver:', err));
     }
-    this.#store = new ObjectStore(this.#s3rver.store);
+    this.#store = new ObjectStore(this.#directory);
+    // s3rver's controllers reach the store through the Koa context; both references are replaced
+    (this.#s3rver as unknown as { store: ObjectStore }).store = this.#store;
+    (this.#s3rver as unknown as { context: { store: ObjectStore } }).context.store = this.#store;
   }
 
   /** The port listened on. @throws CosServerError `ERR_NOT_STARTED` before start(). */
@@ -146,7 +152,8 @@ export class CosServer {
     if (this.#stopping) return this.#stopping;
     const server = this.#server;
     if (!server) return;
-    this.#stopping = closeServer(server, STOP_GRACE_MS).finally(() => {
+    // the journals are written out once no request can add to them
+    this.#stopping = closeServer(server, STOP_GRACE_MS).then(() => this.#store.close()).finally(() => {
       this.#server = undefined;
       this.#port = undefined;
       this.#stopping = undefined;
@@ -186,11 +193,6 @@ export class CosServer {
       translateRequestHeaders(req, target);
       if (await this.#answerLocally(req, res, context, target)) return;
       adaptS3rverResponse(res, context);
-      if (target.key !== '' && req.method !== 'GET' && req.method !== 'HEAD') {
-        // Forgotten before and after: a listing running meanwhile may have cached the old object.
-        this.#store.forget(target.bucket, target.key);
-        res.on('finish', () => this.#store.forget(target.bucket, target.key));
-      }
       await this.#s3rverHandler(req, res);
     } catch (err) {
       sendError(res, context, toCosError(err));
@@ -211,16 +213,20 @@ export class CosServer {
     }
   }
 
-  /** Answers the requests s3rver gets wrong for COS clients; false leaves the request to s3rver. */
+  /**
+   * Answers the requests s3rver gets wrong for COS clients, and plain object writes and deletes,
+   * which s3rver's middleware makes several times slower; false leaves the request to s3rver.
+   */
   async #answerLocally(
     req: IncomingMessage,
     res: ServerResponse,
     context: ResponseContext,
     target: RequestTarget,
   ): Promise<boolean> {
-    if (target.bucket === '' || target.key !== '') return false;
+    if (target.bucket === '') return false;
     const params = target.query.map(([name]) => name).filter((name) => !isAuthParam(name));
     const method = req.method ?? 'GET';
+    if (target.key !== '') return params.length === 0 && this.#answerObject(req, res, context, target, method);
 
     if (method === 'GET' && params.every((name) => LISTING_PARAMS.has(name))) {
       const query = parseListQuery(target.query);
@@ -253,6 +259,33 @@ export class CosServer {
       const request = parseDeleteRequest(body.toString('utf8'));
       const outcome = await deleteObjects(this.#store, target.bucket, request.keys);
       sendXml(res, context, 200, renderDeleteResult(outcome, request.quiet));
+      return true;
+    }
+    return false;
+  }
+
+  /** PUT Object and DELETE Object without sub-resources; other object requests go to s3rver. */
+  async #answerObject(
+    req: IncomingMessage,
+    res: ServerResponse,
+    context: ResponseContext,
+    target: RequestTarget,
+    method: string,
+  ): Promise<boolean> {
+    if (method === 'PUT') {
+      await this.#requireBucket(target.bucket);
+      const length = Number(headerValue(req, 'content-length') ?? NaN);
+      // small bodies (every registry record) are read whole and written in one call
+      const content = length <= BUFFERED_PUT_BYTES ? await readBody(req, BUFFERED_PUT_BYTES) : req;
+      const { md5 } = await this.#store.writeObject(target.bucket, target.key, content, req.headers);
+      res.setHeader('ETag', JSON.stringify(md5));
+      sendEmpty(res, context, 200);
+      return true;
+    }
+    if (method === 'DELETE') {
+      await this.#requireBucket(target.bucket);
+      await this.#store.deleteObject(target.bucket, target.key);
+      sendEmpty(res, context, 204);
       return true;
     }
     return false;
