@@ -3,12 +3,13 @@
  * the local cloud, and serves the chat page.
  *
  *   npm start -- [--stage dev] [--region ap-guangzhou] [--port 3000] [--gateway-port 3001]
- *                [--cos-port 3002] [--data-dir .data] [--watch]
+ *                [--cos-port 3002] [--data-dir .data] [--max-instances N] [--watch]
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LocalCloud, DEFAULT_PORTS } from './cloud';
+import { DEFAULT_MAX_INSTANCES } from './scf/runtime';
 import { watchSources } from './watch';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -22,6 +23,7 @@ const USAGE = `Usage: npm start -- [options]
   --cos-port N         local COS port (default ${DEFAULT_PORTS.cos}; env COS_PORT)
   --cloud-api-port N   local Cloud API port (default ${DEFAULT_PORTS.cloudApi}; env CLOUD_API_PORT)
   --data-dir PATH      where objects and build output live (default .data)
+  --max-instances N    instances of one function running at once (default ${DEFAULT_MAX_INSTANCES}: twice the cores, at least 4)
   --watch              rebuild a changed function and swap its instances; connections stay open
   --quiet              no line per connection or invocation (functions log warnings only)
   --help               show this help`;
@@ -31,6 +33,12 @@ function port(name: string, value: string | undefined, fallback: number): number
   const n = Number(value);
   if (!/^\d+$/.test(value) || n > 65535) throw new Error(`${name} must be a port number from 0 to 65535, got "${value}"`);
   return n;
+}
+
+function count(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new Error(`${name} must be a whole number from 1, got "${value}"`);
+  return Number(value);
 }
 
 async function main(): Promise<void> {
@@ -43,6 +51,7 @@ async function main(): Promise<void> {
       'cos-port': { type: 'string' },
       'cloud-api-port': { type: 'string' },
       'data-dir': { type: 'string' },
+      'max-instances': { type: 'string' },
       watch: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -58,6 +67,7 @@ async function main(): Promise<void> {
     region: values.region ?? (process.env.REGION || undefined),
     dataDir: values['data-dir'],
     quiet: values.quiet,
+    maxInstancesPerFunction: count('--max-instances', values['max-instances'], DEFAULT_MAX_INSTANCES),
     ports: {
       page: port('--port', values.port ?? process.env.PORT, DEFAULT_PORTS.page),
       gateway: port('--gateway-port', values['gateway-port'] ?? process.env.GATEWAY_PORT, DEFAULT_PORTS.gateway),
