@@ -3,15 +3,11 @@
  * the ones thrown at the host for misuse (a taken port, a bad fault to inject).
  */
 
+import { CodedError } from '../coded-error.js';
+
+
 /** A failure with a `code` to branch on: a Cloud API error code when answered, `ERR_*`/`EADDRINUSE` when thrown at the host. */
-export class CloudApiError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'CloudApiError';
-    this.code = code;
-  }
-}
+export class CloudApiError extends CodedError {}
 
 /**
  * The codes this server answers with. The common ones are Cloud API 3.0's public error codes; the

@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CodedError } from '../coded-error.js';
 
 /** Bodies up to this size are kept in the journal and in memory; larger ones get a file each. */
 export const INLINE_BODY_BYTES = 64 * 1024;
@@ -52,14 +53,7 @@ interface PendingWrite {
 }
 
 /** Thrown when a journal cannot be read or written, with a `code` to branch on. */
-export class JournalError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'JournalError';
-    this.code = code;
-  }
-}
+export class JournalError extends CodedError {}
 
 export class BucketJournal {
   readonly #folder: string;

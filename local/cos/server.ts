@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import S3rver from 's3rver';
+import { CodedError } from '../coded-error.js';
 import { CosError, newRequestId } from './errors.js';
 import { listObjectsPage, parseListQuery, renderEmptyMultipartUploads, renderListBucketResult } from './listing.js';
 import { checkContentMd5, deleteObjects, parseDeleteRequest, renderDeleteResult } from './multi-delete.js';
@@ -47,14 +48,7 @@ const BUFFERED_PUT_BYTES = 1024 * 1024;
 const STOP_GRACE_MS = 1000;
 
 /** Thrown by {@link CosServer} for misuse, with a `code` to branch on. */
-export class CosServerError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'CosServerError';
-    this.code = code;
-  }
-}
+export class CosServerError extends CodedError {}
 
 export class CosServer {
   readonly #directory: string;

@@ -2,15 +2,11 @@
  * Errors the local gateway throws at its callers (misuse, bad definitions, a taken port).
  */
 
+import { CodedError } from '../coded-error.js';
+
+
 /** Thrown by the local gateway, with a `code` to branch on. */
-export class GatewayError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'GatewayError';
-    this.code = code;
-  }
-}
+export class GatewayError extends CodedError {}
 
 /** Error codes of {@link GatewayError}. */
 export const GatewayErrorCode = {

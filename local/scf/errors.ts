@@ -3,6 +3,9 @@
  * Invocations never throw: their failures are {@link InvocationResult}s.
  */
 
+import { CodedError } from '../coded-error.js';
+
+
 /** Codes of {@link ScfError}, to branch on. */
 export type ScfErrorCode =
   /** The spec is unusable: bad name, namespace, memory, timeout or environment. */
@@ -18,15 +21,7 @@ export type ScfErrorCode =
   /** The runtime was stopped. */
   | 'ERR_STOPPED';
 
-export class ScfError extends Error {
-  readonly code: ScfErrorCode;
-
-  constructor(code: ScfErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ScfError';
-    this.code = code;
-  }
-}
+export class ScfError extends CodedError<ScfErrorCode> {}
 
 /** One line describing any thrown value. */
 export function describeError(err: unknown): string {
