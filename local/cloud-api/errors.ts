@@ -5,7 +5,6 @@
 
 import { CodedError } from '../coded-error.js';
 
-
 /** A failure with a `code` to branch on: a Cloud API error code when answered, `ERR_*`/`EADDRINUSE` when thrown at the host. */
 export class CloudApiError extends CodedError {}
 

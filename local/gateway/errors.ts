@@ -4,7 +4,6 @@
 
 import { CodedError } from '../coded-error.js';
 
-
 /** Thrown by the local gateway, with a `code` to branch on. */
 export class GatewayError extends CodedError {}
 

@@ -5,7 +5,6 @@
 
 import { CodedError } from '../coded-error.js';
 
-
 /** Codes of {@link ScfError}, to branch on. */
 export type ScfErrorCode =
   /** The spec is unusable: bad name, namespace, memory, timeout or environment. */
