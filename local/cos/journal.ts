@@ -188,9 +188,16 @@ export class BucketJournal {
     if (this.#closed) return Promise.reject(new JournalError('ERR_JOURNAL_CLOSED', 'The local COS store is shutting down.'));
     return new Promise((resolve, reject) => {
       this.#pending.push({ frame, done: { resolve, reject }, ...(obsoleteBlob ? { obsoleteBlob } : {}) });
-      this.#flushing ??= this.#flush().finally(() => {
-        this.#flushing = undefined;
-      });
+      this.#scheduleFlush();
+    });
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushing) return;
+    this.#flushing = this.#flush().finally(() => {
+      this.#flushing = undefined;
+      // a write queued by a caller resumed after the flush's last check, but before this ran
+      if (this.#pending.length > 0) this.#scheduleFlush();
     });
   }
 

@@ -89,7 +89,10 @@ export class ObjectStore extends FilesystemStore {
    * @param headers the request's headers; the stored ones (content-type, x-amz-meta-*...) are kept
    */
   async writeObject(bucket: string, key: string, content: Buffer | Readable, headers: Record<string, unknown>): Promise<{ md5: string; size: number }> {
-    const journal = await this.#journal(bucket);
+    return this.#write(await this.#journal(bucket), key, content, headers);
+  }
+
+  async #write(journal: BucketJournal, key: string, content: Buffer | Readable, headers: Record<string, unknown>): Promise<{ md5: string; size: number }> {
     const metadata = storedHeaders(headers);
     if (Buffer.isBuffer(content) && content.length <= INLINE_BODY_BYTES) {
       const md5 = createHash('md5').update(content).digest('hex');
@@ -204,13 +207,13 @@ export class ObjectStore extends FilesystemStore {
   async #openJournal(bucket: string): Promise<BucketJournal> {
     const folder = this.getBucketPath(bucket);
     const journal = await BucketJournal.open(folder, this.#warn);
-    const imported = await this.#importLegacyObjects(bucket, folder, '', journal);
+    const imported = await this.#importLegacyObjects(folder, '', journal);
     if (imported > 0) this.#warn(`local COS: moved ${imported} objects of ${bucket} into ${folder}/objects.journal.`);
     return journal;
   }
 
   /** Moves objects kept in the per-object file layout into the journal, then removes their files. */
-  async #importLegacyObjects(bucket: string, directory: string, keyPrefix: string, journal: BucketJournal): Promise<number> {
+  async #importLegacyObjects(directory: string, keyPrefix: string, journal: BucketJournal): Promise<number> {
     let entries: Dirent[];
     try {
       entries = await readdir(directory, { withFileTypes: true });
@@ -221,13 +224,14 @@ export class ObjectStore extends FilesystemStore {
     for (const entry of entries) {
       if (entry.isDirectory() && !entry.name.includes(STORE_RESERVED_MARKER) && entry.name !== 'blobs') {
         const folderKey = keyPrefix + FilesystemStore.decodeKeyPath(entry.name) + '/';
-        imported += await this.#importLegacyObjects(bucket, join(directory, entry.name), folderKey, journal);
+        imported += await this.#importLegacyObjects(join(directory, entry.name), folderKey, journal);
       } else if (entry.isFile() && entry.name.endsWith(LEGACY_OBJECT_SUFFIX)) {
         const key = keyPrefix + FilesystemStore.decodeKeyPath(entry.name.slice(0, -LEGACY_OBJECT_SUFFIX.length));
         const objectPath = join(directory, entry.name);
         const metadataPath = objectPath.slice(0, -'object'.length) + 'metadata.json';
         const metadata = await readFile(metadataPath, 'utf8').then(JSON.parse, () => ({}));
-        await this.writeObject(bucket, key, await readFile(objectPath), metadata);
+        // written to the journal being opened: going through #journal(bucket) would wait for this very open
+        await this.#write(journal, key, await readFile(objectPath), metadata);
         for (const path of [objectPath, `${objectPath}.md5`, metadataPath]) await rm(path, { force: true });
         imported++;
       }
