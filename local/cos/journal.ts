@@ -1,23 +1,28 @@
 /**
  * One bucket's objects: an in-memory index over an append-only journal file.
  *
- * Each write appends one record to `<bucket>/objects.journal`; nothing else on disk changes, so a
+ * Each write appends one record to the bucket folder's {@link JOURNAL_FILE}; nothing else on disk changes, so a
  * write allocates no file (creating files is what made a write per WebSocket connect slow: three
  * new files per object cost ext4 1-2 ms of kernel time each connect). Writes queued meanwhile go
  * out in one `write`. The journal is replayed on open and rewritten with only the live records
- * once most of it is dead. Bodies above {@link INLINE_BODY_BYTES} live in `<bucket>/blobs/`.
+ * once most of it is dead. Bodies above {@link INLINE_BODY_BYTES} live in files of their own in {@link BLOB_FOLDER}.
  */
 import { randomUUID } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CodedError } from '../coded-error.js';
+import { STORE_RESERVED_MARKER } from './paths.js';
 
 /** Bodies up to this size are kept in the journal and in memory; larger ones get a file each. */
 export const INLINE_BODY_BYTES = 64 * 1024;
 /** Rewrites happen once dead records exceed both this and the live ones. */
 const COMPACT_MIN_DEAD_BYTES = 1024 * 1024;
-const JOURNAL_FILE = 'objects.journal';
-const BLOB_FOLDER = 'blobs';
+/**
+ * The journal's file and the large bodies' folder, in the bucket folder. Their names hold the
+ * marker object keys may not hold, so no object (nor a folder of the old layout) can take them.
+ */
+export const JOURNAL_FILE = `${STORE_RESERVED_MARKER}objects.journal`;
+export const BLOB_FOLDER = `${STORE_RESERVED_MARKER}blobs`;
 /** Frame header: header length and inline body length, both uint32 big-endian. */
 const FRAME_PREFIX_BYTES = 8;
 
@@ -33,7 +38,7 @@ export interface StoredObject {
   metadata: Record<string, string>;
   /** The body, for bodies up to {@link INLINE_BODY_BYTES}. */
   body?: Buffer;
-  /** File name under `blobs/`, for larger bodies. */
+  /** File name in {@link BLOB_FOLDER}, for larger bodies. */
   blob?: string;
 }
 
@@ -138,6 +143,7 @@ export class BucketJournal {
 
   /** Records an object; visible at once, resolved once written to the journal. */
   put(object: StoredObject): Promise<void> {
+    if (this.#closed) return closedError();
     const header: Header = {
       op: 'put',
       key: object.key,
@@ -154,6 +160,7 @@ export class BucketJournal {
 
   /** Removes an object; removing a missing key succeeds. Resolved once written to the journal. */
   delete(key: string): Promise<void> {
+    if (this.#closed) return closedError();
     if (!this.#entries.has(key)) return Promise.resolve();
     const header: Header = { op: 'delete', key };
     const removed = this.#apply(header, undefined, 0);
@@ -185,7 +192,6 @@ export class BucketJournal {
   }
 
   #enqueue(frame: Buffer, obsoleteBlob: string | undefined): Promise<void> {
-    if (this.#closed) return Promise.reject(new JournalError('ERR_JOURNAL_CLOSED', 'The local COS store is shutting down.'));
     return new Promise((resolve, reject) => {
       this.#pending.push({ frame, done: { resolve, reject }, ...(obsoleteBlob ? { obsoleteBlob } : {}) });
       this.#scheduleFlush();
@@ -255,7 +261,9 @@ export class BucketJournal {
     await this.#handle.close();
     this.#handle = await open(path, 'a');
     this.#fileBytes = bytes.length;
-    this.#liveBytes = bytes.length;
+    // recounted: writes applied while the new file was written changed the live records
+    this.#liveBytes = 0;
+    for (const entry of this.#entries.values()) this.#liveBytes += entry.frameBytes;
   }
 
   /** Blobs left by a write that crashed before its record was written. */
@@ -270,6 +278,10 @@ export class BucketJournal {
     for (const { object } of this.#entries.values()) if (object.blob) referenced.add(object.blob);
     for (const name of names) if (!referenced.has(name)) await rm(this.blobPath(name), { force: true });
   }
+}
+
+function closedError(): Promise<never> {
+  return Promise.reject(new JournalError('ERR_JOURNAL_CLOSED', 'The local COS store is shutting down.'));
 }
 
 /**

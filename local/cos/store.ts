@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import FilesystemStore from 's3rver/lib/stores/filesystem.js';
 import S3Object from 's3rver/lib/models/object.js';
-import { BucketJournal, INLINE_BODY_BYTES, type StoredObject, compareKeys } from './journal.js';
+import { BucketJournal, INLINE_BODY_BYTES, JOURNAL_FILE, type StoredObject, compareKeys } from './journal.js';
 import { STORE_RESERVED_MARKER } from './paths.js';
 
 export { compareKeys } from './journal.js';
@@ -208,7 +208,7 @@ export class ObjectStore extends FilesystemStore {
     const folder = this.getBucketPath(bucket);
     const journal = await BucketJournal.open(folder, this.#warn);
     const imported = await this.#importLegacyObjects(folder, '', journal);
-    if (imported > 0) this.#warn(`local COS: moved ${imported} objects of ${bucket} into ${folder}/objects.journal.`);
+    if (imported > 0) this.#warn(`local COS: moved ${imported} objects of ${bucket} into ${join(folder, JOURNAL_FILE)}.`);
     return journal;
   }
 
@@ -222,7 +222,7 @@ export class ObjectStore extends FilesystemStore {
     }
     let imported = 0;
     for (const entry of entries) {
-      if (entry.isDirectory() && !entry.name.includes(STORE_RESERVED_MARKER) && entry.name !== 'blobs') {
+      if (entry.isDirectory() && !entry.name.includes(STORE_RESERVED_MARKER)) {
         const folderKey = keyPrefix + FilesystemStore.decodeKeyPath(entry.name) + '/';
         imported += await this.#importLegacyObjects(join(directory, entry.name), folderKey, journal);
       } else if (entry.isFile() && entry.name.endsWith(LEGACY_OBJECT_SUFFIX)) {
