@@ -154,8 +154,7 @@ export class BucketJournal {
       ...(object.blob !== undefined ? { blob: object.blob } : {}),
     };
     const frame = encodeFrame(header, object.body);
-    const replaced = this.#apply(header, object.body, frame.length);
-    return this.#enqueue(frame, replaced?.blob);
+    return this.#record(header, object.body, frame);
   }
 
   /** Removes an object; removing a missing key succeeds. Resolved once written to the journal. */
@@ -163,8 +162,7 @@ export class BucketJournal {
     if (this.#closed) return closedError();
     if (!this.#entries.has(key)) return Promise.resolve();
     const header: Header = { op: 'delete', key };
-    const removed = this.#apply(header, undefined, 0);
-    return this.#enqueue(encodeFrame(header), removed?.blob);
+    return this.#record(header, undefined, encodeFrame(header));
   }
 
   /** Writes what is queued and closes the file. Safe to call twice. */
@@ -175,20 +173,44 @@ export class BucketJournal {
     await this.#handle.close();
   }
 
-  /** Applies a record to the index; returns the object it replaced or removed. */
-  #apply(header: Header, body: Buffer | undefined, frameBytes: number): StoredObject | undefined {
+  /**
+   * Applies a record to the index at once and queues it. A failed write is undone in the index,
+   * unless a later write to the key came since, so what is read matches what was acknowledged.
+   */
+  async #record(header: Header, body: Buffer | undefined, frame: Buffer): Promise<void> {
+    const previous = this.#entries.get(header.key);
+    this.#apply(header, body, header.op === 'put' ? frame.length : 0);
+    const applied = this.#entries.get(header.key);
+    try {
+      await this.#enqueue(frame, previous?.object.blob);
+    } catch (err) {
+      if (this.#entries.get(header.key) === applied) {
+        if (applied) this.#liveBytes -= applied.frameBytes;
+        if (previous) {
+          this.#entries.set(header.key, previous);
+          this.#liveBytes += previous.frameBytes;
+        } else {
+          this.#entries.delete(header.key);
+        }
+        this.#sorted = undefined;
+      }
+      throw err;
+    }
+  }
+
+  /** Applies a record to the index. */
+  #apply(header: Header, body: Buffer | undefined, frameBytes: number): void {
     const previous = this.#entries.get(header.key);
     if (previous) this.#liveBytes -= previous.frameBytes;
     if (header.op === 'delete') {
       this.#entries.delete(header.key);
       if (previous) this.#sorted = undefined;
-      return previous?.object;
+      return;
     }
     const { op: _op, ...fields } = header;
     this.#entries.set(header.key, { object: { ...fields, ...(body && !header.blob ? { body } : {}) }, frameBytes });
     this.#liveBytes += frameBytes;
     if (!previous) this.#sorted = undefined;
-    return previous?.object;
   }
 
   #enqueue(frame: Buffer, obsoleteBlob: string | undefined): Promise<void> {

@@ -2,7 +2,7 @@
  * Unit tests of the local COS journal: one append-only file per bucket, replayed on open.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -351,6 +351,45 @@ describe('BucketJournal', () => {
     const reopened = await BucketJournal.open(folder, warn);
     try {
       expect(reopened.sortedKeys()).toEqual([]);
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('fails a write the disk refuses with ERR_JOURNAL_WRITE and undoes it in the index', async () => {
+    const journal = await BucketJournal.open(folder, warn);
+    // a full disk cannot be provoked here: the file handle's write fails once instead
+    const probe = await open(join(root, 'probe'), 'w');
+    const handlePrototype = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown> };
+    await probe.close();
+    try {
+      await journal.put(inline('kept', 'first'));
+      await journal.put(inline('gone', 'x'));
+      const spy = vi.spyOn(handlePrototype, 'write').mockRejectedValueOnce(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }));
+      const failures = await Promise.all([
+        rejection(journal.put(inline('kept', 'second'))),
+        rejection(journal.put(inline('new', 'never'))),
+        rejection(journal.delete('gone')),
+      ]);
+      spy.mockRestore();
+      for (const failure of failures) {
+        expect(failure.code).toBe('ERR_JOURNAL_WRITE');
+        expect(failure.message).toContain('no space left on device');
+      }
+      // what is read is what was acknowledged
+      expect(journal.get('kept')?.body?.toString()).toBe('first');
+      expect(journal.get('new')).toBeUndefined();
+      expect(journal.get('gone')?.body?.toString()).toBe('x');
+      expect(journal.sortedKeys()).toEqual(['gone', 'kept']);
+      // and the journal still works
+      await journal.put(inline('kept', 'third'));
+    } finally {
+      await journal.close();
+    }
+    const reopened = await BucketJournal.open(folder, warn);
+    try {
+      expect(reopened.sortedKeys()).toEqual(['gone', 'kept']);
+      expect(reopened.get('kept')?.body?.toString()).toBe('third');
     } finally {
       await reopened.close();
     }
