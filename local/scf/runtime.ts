@@ -81,7 +81,8 @@ interface Deployed {
 
 /**
  * Each instance is a V8 isolate with its own compiled code and heap: past the machine's cores,
- * more of them only spread the same work thinner (on 2 cores, 10 took 10-45% more CPU per connect than 4).
+ * more of them only spread the same work thinner (on 2 cores, 10 instances took 10-45% more CPU
+ * per connect than 4).
  */
 export const DEFAULT_MAX_INSTANCES = Math.max(4, 2 * availableParallelism());
 /** Label of output written by the instance that checks a handler at deploy. */
