@@ -25,6 +25,7 @@ import type { ActionResult, Product } from './product.js';
 import { scfProduct } from './scf.js';
 import { DEFAULT_CLOCK_SKEW_SECONDS, verifyTc3 } from './signature.js';
 import { closeServer, listen } from '../listen.js';
+import { readBody } from '../read-body.js';
 
 export interface LocalCloudApiOptions {
   /** Address to bind; default 127.0.0.1 (loopback only). */
@@ -179,6 +180,7 @@ export class LocalCloudApi {
       throw new CloudApiError(CloudApiErrorCode.UNSUPPORTED_PROTOCOL, `the Cloud API takes GET and POST requests, not ${method}`);
     }
     const body = await readBody(req, MAX_BODY_BYTES);
+    if (!body) throw new CloudApiError(CloudApiErrorCode.REQUEST_SIZE_LIMIT_EXCEEDED, `the request body is larger than ${MAX_BODY_BYTES} bytes`);
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
     const verdict = verifyTc3(
@@ -232,20 +234,3 @@ function send(res: ServerResponse, response: Record<string, unknown>): void {
   res.end(body);
 }
 
-/** Reads a request body of at most `limit` bytes. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    // an oversized body is drained rather than left unread, so the error answer can still be sent
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (size > limit) reject(new CloudApiError(CloudApiErrorCode.REQUEST_SIZE_LIMIT_EXCEEDED, `the request body is larger than ${limit} bytes`));
-      else resolve(Buffer.concat(chunks));
-    });
-    req.on('error', reject);
-  });
-}

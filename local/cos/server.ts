@@ -18,6 +18,7 @@ import { type ResponseContext, adaptS3rverResponse, sendEmpty, sendError, sendXm
 import { type LocalCredential, verifyCosSignature } from './signature.js';
 import { ObjectStore } from './store.js';
 import { closeServer, listen } from '../listen.js';
+import { readBody } from '../read-body.js';
 
 export type { LocalCredential } from './signature.js';
 
@@ -248,7 +249,7 @@ export class CosServer {
     }
     if (method === 'POST' && params.includes('delete')) {
       await this.#requireBucket(target.bucket);
-      const body = await readBody(req, MAX_DELETE_BODY_BYTES);
+      const body = await readBodyWithin(req, MAX_DELETE_BODY_BYTES);
       checkContentMd5(body, headerValue(req, 'content-md5'));
       const request = parseDeleteRequest(body.toString('utf8'));
       const outcome = await deleteObjects(this.#store, target.bucket, request.keys);
@@ -270,7 +271,7 @@ export class CosServer {
       await this.#requireBucket(target.bucket);
       const length = Number(headerValue(req, 'content-length') ?? NaN);
       // small bodies (every registry record) are read whole and written in one call
-      const content = length <= BUFFERED_PUT_BYTES ? await readBody(req, BUFFERED_PUT_BYTES) : req;
+      const content = length <= BUFFERED_PUT_BYTES ? await readBodyWithin(req, BUFFERED_PUT_BYTES) : req;
       const { md5 } = await this.#store.writeObject(target.bucket, target.key, content, req.headers);
       res.setHeader('ETag', JSON.stringify(md5));
       sendEmpty(res, context, 200);
@@ -334,22 +335,12 @@ function translateRequestHeaders(req: IncomingMessage, target: RequestTarget): v
   }
 }
 
-/** Reads a request body of at most `limit` bytes. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    // an oversized body is drained rather than left unread, so the error answer can still be sent
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (size > limit) reject(new CosError('EntityTooLarge', `The request body is larger than ${limit} bytes.`, 400));
-      else resolve(Buffer.concat(chunks));
-    });
-    req.on('error', reject);
-  });
+
+/** Reads a request body of at most `limit` bytes; a larger one is refused as COS does. */
+async function readBodyWithin(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const body = await readBody(req, limit);
+  if (!body) throw new CosError('EntityTooLarge', `The request body is larger than ${limit} bytes.`, 400);
+  return body;
 }
 
 function toCosError(err: unknown): CosError {

@@ -5,6 +5,7 @@
  * request, keeps sockets alive and does no more than parse, check and send.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody } from '../read-body.js';
 
 /** `errNo` values of push answers. The cloud's own values are undocumented; 0 is the only one relied on. */
 export const PushErrNo = {
@@ -69,25 +70,21 @@ export class PushEndpoint {
       req.destroy();
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    req.on('error', () => res.destroy());
-    req.on('end', () => {
-      if (size > MAX_BODY_BYTES) {
-        answer(res, 413, PushErrNo.MESSAGE_TOO_LARGE, `message too large: the request body is over ${MAX_BODY_BYTES} bytes`);
-        return;
-      }
-      const parsed = parsePush(Buffer.concat(chunks, size));
-      if (typeof parsed === 'string') {
-        answer(res, 400, PushErrNo.MALFORMED_REQUEST, parsed);
-        return;
-      }
-      this.#apply(res, apiId, parsed);
-    });
+    readBody(req, MAX_BODY_BYTES).then(
+      (body) => {
+        if (!body) {
+          answer(res, 413, PushErrNo.MESSAGE_TOO_LARGE, `message too large: the request body is over ${MAX_BODY_BYTES} bytes`);
+          return;
+        }
+        const parsed = parsePush(body);
+        if (typeof parsed === 'string') {
+          answer(res, 400, PushErrNo.MALFORMED_REQUEST, parsed);
+          return;
+        }
+        this.#apply(res, apiId, parsed);
+      },
+      () => res.destroy(),
+    );
   }
 
   #apply(res: ServerResponse, apiId: string, push: PushRequest): void {
