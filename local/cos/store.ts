@@ -99,7 +99,7 @@ export class ObjectStore extends FilesystemStore {
       await journal.put({ key, md5, size: content.length, mtime: Date.now(), metadata, body: content });
       return { md5, size: content.length };
     }
-    // a large body goes to a file of its own; a broken upload leaves only an unreferenced file
+    // a large body goes to a file of its own; a broken upload removes it and leaves the previous version
     const blob = await journal.newBlob();
     const hash = createHash('md5');
     let size = 0;
