@@ -1,6 +1,6 @@
 /**
- * Starting and stopping the local services' HTTP servers: one place for the taken-port error and
- * for closing keep-alive connections, which every local service needs.
+ * Starting and stopping the local services' HTTP servers: one place for the taken-port error, for
+ * closing keep-alive connections, and for start and stop calls that overlap.
  */
 import type { Server } from 'node:http';
 
@@ -36,4 +36,67 @@ export function closeServer(server: Server, graceMs: number): Promise<void> {
     });
     server.closeIdleConnections();
   });
+}
+
+/**
+ * One service's listener across start and stop: concurrent starts share one listen, a stop during
+ * a start waits for it and then closes, and a start during a stop waits for the stop to finish.
+ */
+export class Listener {
+  readonly #open: () => Promise<{ server: Server; port: number }>;
+  readonly #graceMs: number;
+  readonly #afterClose: () => Promise<void>;
+  #server: Server | undefined;
+  #port: number | undefined;
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+
+  /**
+   * @param options.open prepares the service and listens (see {@link listen}), returning the server and port
+   * @param options.graceMs how long a stop lets busy connections finish (see {@link closeServer})
+   * @param options.afterClose runs once the server is closed, before the stop resolves
+   */
+  constructor(options: { open: () => Promise<{ server: Server; port: number }>; graceMs: number; afterClose?: () => Promise<void> }) {
+    this.#open = options.open;
+    this.#graceMs = options.graceMs;
+    this.#afterClose = options.afterClose ?? (async () => {});
+  }
+
+  /** The port listened on; undefined when not listening. */
+  get port(): number | undefined {
+    return this.#port;
+  }
+
+  start(): Promise<void> {
+    // a server being stopped does not count: the start waits for the stop, then listens again
+    if (this.#server && !this.#stopping) return Promise.resolve();
+    this.#starting ??= this.#start().finally(() => {
+      this.#starting = undefined;
+    });
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    if (this.#stopping) await this.#stopping;
+    const { server, port } = await this.#open();
+    this.#server = server;
+    this.#port = port;
+  }
+
+  /** Safe to call twice, or before start(). */
+  async stop(): Promise<void> {
+    if (this.#stopping) return this.#stopping;
+    if (this.#starting) await this.#starting.catch(() => undefined);
+    if (this.#stopping) return this.#stopping;
+    const server = this.#server;
+    if (!server) return;
+    this.#stopping = closeServer(server, this.#graceMs)
+      .then(() => this.#afterClose())
+      .finally(() => {
+        this.#server = undefined;
+        this.#port = undefined;
+        this.#stopping = undefined;
+      });
+    return this.#stopping;
+  }
 }

@@ -24,7 +24,7 @@ import { parseParams } from './params.js';
 import type { ActionResult, Product } from './product.js';
 import { scfProduct } from './scf.js';
 import { DEFAULT_CLOCK_SKEW_SECONDS, verifyTc3 } from './signature.js';
-import { closeServer, listen } from '../listen.js';
+import { Listener, listen } from '../listen.js';
 import { readBody } from '../read-body.js';
 
 export interface LocalCloudApiOptions {
@@ -60,10 +60,7 @@ export class LocalCloudApi {
   readonly #products = new Map<string, Product>();
   readonly #calls = new Map<string, number>();
   readonly #faults = new FaultQueue();
-  #server: Server | undefined;
-  #port: number | undefined;
-  #starting: Promise<void> | undefined;
-  #stopping: Promise<void> | undefined;
+  readonly #listener = new Listener({ open: () => this.#open(), graceMs: STOP_GRACE_MS });
 
   constructor(options: LocalCloudApiOptions) {
     if (!options?.gateway || !options.scf) throw new CloudApiError(CloudApiErrorCode.INVALID_ARGUMENT, 'LocalCloudApi needs a gateway and an scf backend');
@@ -85,8 +82,9 @@ export class LocalCloudApi {
 
   /** The port listened on. @throws CloudApiError `ERR_NOT_STARTED` before start(). */
   get port(): number {
-    if (this.#port === undefined) throw new CloudApiError(CloudApiErrorCode.NOT_STARTED, 'the local Cloud API is not listening; call start() first');
-    return this.#port;
+    const port = this.#listener.port;
+    if (port === undefined) throw new CloudApiError(CloudApiErrorCode.NOT_STARTED, 'the local Cloud API is not listening; call start() first');
+    return port;
   }
 
   /** `127.0.0.1:PORT`: what the SDK's `profile.httpProfile.endpoint` takes (with `protocol: 'http://'`). */
@@ -97,27 +95,12 @@ export class LocalCloudApi {
 
   /** Listens. @throws CloudApiError `EADDRINUSE` when the port is taken. */
   start(): Promise<void> {
-    if (this.#server) return Promise.resolve();
-    // concurrent calls share one start, so they cannot open two listeners
-    this.#starting ??= this.#start().finally(() => {
-      this.#starting = undefined;
-    });
-    return this.#starting;
+    return this.#listener.start();
   }
 
   /** Stops listening and closes open connections. Safe to call twice, or before start(). */
-  async stop(): Promise<void> {
-    if (this.#stopping) return this.#stopping;
-    if (this.#starting) await this.#starting.catch(() => undefined);
-    if (this.#stopping) return this.#stopping;
-    const server = this.#server;
-    if (!server) return;
-    this.#stopping = closeServer(server, STOP_GRACE_MS).finally(() => {
-      this.#server = undefined;
-      this.#port = undefined;
-      this.#stopping = undefined;
-    });
-    return this.#stopping;
+  stop(): Promise<void> {
+    return this.#listener.stop();
   }
 
   /**
@@ -146,14 +129,12 @@ export class LocalCloudApi {
     this.#faults.add(action, options);
   }
 
-  async #start(): Promise<void> {
-    if (this.#stopping) await this.#stopping;
+  async #open(): Promise<{ server: Server; port: number }> {
     const server = createServer((req, res) => void this.#handle(req, res));
     const port = await listen(server, this.#requestedPort, this.#host, (message, cause) => new CloudApiError(CloudApiErrorCode.ADDRESS_IN_USE, message, { cause }));
     // past listen, an 'error' (e.g. EMFILE on accept) must not crash the process
     server.on('error', (err) => this.#log(`server error: ${err.message}`));
-    this.#port = port;
-    this.#server = server;
+    return { server, port };
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -17,7 +17,7 @@ import { type RequestTarget, bucketNameProblem, objectKeyProblem, parseRequestTa
 import { type ResponseContext, adaptS3rverResponse, sendEmpty, sendError, sendXml } from './response.js';
 import { type LocalCredential, verifyCosSignature } from './signature.js';
 import { ObjectStore } from './store.js';
-import { closeServer, listen } from '../listen.js';
+import { Listener, listen } from '../listen.js';
 import { readBody } from '../read-body.js';
 
 export type { LocalCredential } from './signature.js';
@@ -61,10 +61,8 @@ export class CosServer {
   readonly #s3rver: S3rver;
   readonly #s3rverHandler: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   readonly #store: ObjectStore;
-  #server: Server | undefined;
-  #port: number | undefined;
-  #starting: Promise<void> | undefined;
-  #stopping: Promise<void> | undefined;
+  // the journals are written out once no request can add to them
+  readonly #listener = new Listener({ open: () => this.#open(), graceMs: STOP_GRACE_MS, afterClose: () => this.#store.close() });
 
   constructor(options: CosServerOptions) {
     if (options.credentials.length === 0) {
@@ -97,10 +95,9 @@ export class CosServer {
 
   /** The port listened on. @throws CosServerError `ERR_NOT_STARTED` before start(). */
   get port(): number {
-    if (this.#port === undefined) {
-      throw new CosServerError('ERR_NOT_STARTED', 'CosServer is not listening; call start() first.');
-    }
-    return this.#port;
+    const port = this.#listener.port;
+    if (port === undefined) throw new CosServerError('ERR_NOT_STARTED', 'CosServer is not listening; call start() first.');
+    return port;
   }
 
   /** Base URL, e.g. `http://127.0.0.1:4568`. */
@@ -119,41 +116,22 @@ export class CosServer {
    * @throws CosServerError `EADDRINUSE` when the port is taken.
    */
   start(): Promise<void> {
-    if (this.#server) return Promise.resolve();
-    // concurrent calls share one start, so they cannot open two listeners
-    this.#starting ??= this.#start().finally(() => {
-      this.#starting = undefined;
-    });
-    return this.#starting;
+    return this.#listener.start();
   }
 
-  async #start(): Promise<void> {
-    if (this.#stopping) await this.#stopping;
+  async #open(): Promise<{ server: Server; port: number }> {
     await mkdir(this.#directory, { recursive: true });
     for (const bucket of this.#buckets) await this.createBucket(bucket);
     const server = createServer((req, res) => void this.#handle(req, res));
     const port = await listen(server, this.#requestedPort, this.#host, (message, cause) => new CosServerError('EADDRINUSE', message, { cause }));
     // past listen, an 'error' (e.g. EMFILE on accept) must not crash the process
     server.on('error', (err) => console.error('local COS server:', err));
-    this.#port = port;
-    this.#server = server;
+    return { server, port };
   }
 
   /** Stops listening and closes open connections. Safe to call twice, or before start(). */
-  async stop(): Promise<void> {
-    if (this.#stopping) return this.#stopping;
-    // a stop during start waits for the listener, then closes it
-    if (this.#starting) await this.#starting.catch(() => undefined);
-    if (this.#stopping) return this.#stopping;
-    const server = this.#server;
-    if (!server) return;
-    // the journals are written out once no request can add to them
-    this.#stopping = closeServer(server, STOP_GRACE_MS).then(() => this.#store.close()).finally(() => {
-      this.#server = undefined;
-      this.#port = undefined;
-      this.#stopping = undefined;
-    });
-    return this.#stopping;
+  stop(): Promise<void> {
+    return this.#listener.stop();
   }
 
   /**
