@@ -42,6 +42,7 @@ export const HookEnv = {
   CLEANUP_FUNCTION: 'CHAT_CLEANUP_FUNCTION',
   QUALIFIER: 'CHAT_QUALIFIER',
   CLIENT_URL: 'CHAT_CLIENT_URL',
+  SCF_FUNCTION_TYPE: 'CHAT_SCF_FUNCTION_TYPE',
 } as const;
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -80,6 +81,8 @@ export class ChatStack extends TerraformStack {
       [Env.REGION]: target.region,
       [Env.PUSH_CONCURRENCY]: String(settings.push.concurrency),
       [Env.PUSH_TIMEOUT_MS]: String(settings.push.timeoutMs),
+      // The transport function keeps live connections' records younger than the expiry rule.
+      REGISTRY_EXPIRY_DAYS: String(settings.registryExpiryDays),
     };
     if (settings.admission) {
       // The secret is a sensitive variable filled from the environment at deploy time: never in config or synth output.
@@ -135,10 +138,13 @@ export class ChatStack extends TerraformStack {
         [HookEnv.CLEANUP_FUNCTION]: this.api.bindings.cleanup.name,
         [HookEnv.QUALIFIER]: this.api.bindings.transport.qualifier,
         [HookEnv.CLIENT_URL]: this.api.clientUrl,
+        [HookEnv.SCF_FUNCTION_TYPE]: this.api.scfFunctionType,
       },
-      // When the stack does not carry the push address (first deploy, or the state file was lost),
-      // this apply leaves the functions without it: the step must run again to restore it.
-      triggers: { url_in_stack: props.url ?? '' },
+      // The provider's create and update of the API leave out the WebSocket bindings, and an update
+      // of a function replaces its environment (without `url` when the state file was lost): after
+      // any change Terraform makes to them, the step runs again. A deploy that changes neither
+      // leaves the hook alone.
+      replaceTriggeredBy: [this.api.api, ...FUNCTION_NAMES.map((fn) => this.functions[fn].fn)],
       dependsOn: [this.api.release, ...FUNCTION_NAMES.map((fn) => this.functions[fn].fn)],
     });
 

@@ -34,7 +34,8 @@ export class ExecutionRole extends Construct {
       name: props.roleName,
       document: JSON.stringify({
         version: '2.0',
-        statement: [{ action: 'name/sts:AssumeRole', effect: 'allow', principal: { service: [props.trustedService ?? 'scf.qcloud.com'] } }],
+        // The provider compares parsed documents and supports only arrays where either is allowed.
+        statement: [{ action: ['name/sts:AssumeRole'], effect: 'allow', principal: { service: [props.trustedService ?? 'scf.qcloud.com'] } }],
       }),
     });
     // Statements are added by grants after construction, so the document is produced at synth.

@@ -3,7 +3,7 @@
  * `local-exec` provisioner calls `scripts/post-deploy.ts` once everything else exists.
  * `terraform_data` is built in, so no provider has to be downloaded for it.
  */
-import { DataResource, type ITerraformDependable } from 'cdktf';
+import { DataResource, type ITerraformDependable, type TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
 
 export interface PostDeployHookProps {
@@ -17,12 +17,17 @@ export interface PostDeployHookProps {
   readonly workingDir?: string;
   /** What must exist before it runs. */
   readonly dependsOn?: ITerraformDependable[];
+  /**
+   * Resources whose every planned change (create, in-place update or replacement, declared or
+   * drift) re-runs it, through Terraform's `replace_triggered_by`.
+   */
+  readonly replaceTriggeredBy?: TerraformResource[];
 }
 
 // node --import tsx rather than npx: one process fewer on every deploy.
 export const POST_DEPLOY_COMMAND = 'node --import tsx scripts/post-deploy.ts';
 
-/** A `terraform_data` + `local-exec` that re-runs whenever its environment changes. */
+/** A `terraform_data` + `local-exec` that re-runs whenever its environment or a watched resource changes. */
 export class PostDeployHook extends Construct {
   readonly resource: DataResource;
 
@@ -31,6 +36,11 @@ export class PostDeployHook extends Construct {
     this.resource = new DataResource(this, 'run', {
       triggersReplace: { ...props.environment, ...props.triggers },
       dependsOn: props.dependsOn,
+      // Bare addresses: cdktf renders a resource here as "${…}", which Terraform refuses in this
+      // meta-argument ("Invalid character").
+      lifecycle: props.replaceTriggeredBy?.length
+        ? { replaceTriggeredBy: props.replaceTriggeredBy.map((r) => `${r.terraformResourceType}.${r.friendlyUniqueId}`) }
+        : undefined,
       provisioners: [
         {
           type: 'local-exec',

@@ -449,9 +449,13 @@ function checkLifecycle(value: unknown, known: TypeSchema | undefined, kind: 're
   }
   if (Array.isArray(body.replace_triggered_by)) {
     body.replace_triggered_by.forEach((entry, i) => {
-      // Templates are checked with every other string; bare references only here.
-      if (typeof entry === 'string' && !isTemplateString(entry)) {
-        for (const parts of traversals(entry)) checkTraversal(parts, index(join(p, 'replace_triggered_by'), i), ctx, NO_SCOPE);
+      const ip = index(join(p, 'replace_triggered_by'), i);
+      // Terraform reads these strings as bare traversals: "${…}" fails with "Invalid character"
+      // (cdktf renders a resource given here that way).
+      if (typeof entry === 'string' && isTemplateString(entry)) {
+        report(ctx, ip, IssueCode.BAD_REFERENCE, `replace_triggered_by takes bare references such as "terraform_data.build", not a template: ${describe(entry)}`);
+      } else if (typeof entry === 'string') {
+        for (const parts of traversals(entry)) checkTraversal(parts, ip, ctx, NO_SCOPE);
       }
     });
   }

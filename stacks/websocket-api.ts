@@ -1,7 +1,6 @@
 /**
  * The API Gateway side: a service, its WEBSOCKET API bound to the three functions, and a release.
  */
-import { createHash } from 'node:crypto';
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { ApiGatewayApi } from '../.gen/providers/tencentcloud/api-gateway-api/index';
@@ -39,7 +38,10 @@ export interface WebSocketBindings {
   cleanup: Required<FunctionBinding>;
 }
 
-/** Service + WEBSOCKET API + release. The release is re-created whenever the API's configuration changes. */
+/**
+ * Service + WEBSOCKET API + release. The release resource is created once and never replaced:
+ * replacing it runs UnReleaseService first, an outage. Later releases are the post-deploy step's.
+ */
 export class WebSocketApi extends Construct {
   readonly service: ApiGatewayService;
   readonly api: ApiGatewayApi;
@@ -47,8 +49,8 @@ export class WebSocketApi extends Construct {
   readonly environment: string;
   readonly path: string;
   readonly bindings: WebSocketBindings;
-  /** Hash of the API's configuration, carried in `release_desc`. */
-  readonly configHash: string;
+  /** What the post-deploy step must supply to ModifyApi, since DescribeApi does not return it. */
+  readonly scfFunctionType: string;
 
   constructor(scope: Construct, id: string, props: WebSocketApiProps) {
     super(scope, id);
@@ -57,6 +59,7 @@ export class WebSocketApi extends Construct {
     const bind = (b: FunctionBinding): Required<FunctionBinding> => ({ name: b.name, namespace: b.namespace, qualifier: b.qualifier ?? '$LATEST' });
     this.bindings = { register: bind(props.register), transport: bind(props.transport), cleanup: bind(props.cleanup) };
     const { register, transport, cleanup } = this.bindings;
+    this.scfFunctionType = 'EVENT';
 
     this.service = new ApiGatewayService(this, 'service', {
       serviceName: props.serviceName,
@@ -77,8 +80,10 @@ export class WebSocketApi extends Construct {
       serviceConfigScfFunctionName: transport.name,
       serviceConfigScfFunctionNamespace: transport.namespace,
       serviceConfigScfFunctionQualifier: transport.qualifier,
-      serviceConfigScfFunctionType: 'EVENT',
+      serviceConfigScfFunctionType: this.scfFunctionType,
       serviceConfigTimeout: props.idleTimeoutSeconds ?? 600,
+      // The provider's default is true; declared, so that neither the default nor the console drifts it.
+      enableCors: false,
       // ...while the nine WebSocket bindings, declared here, reach the API only through the post-deploy step.
       serviceConfigWebsocketRegisterFunctionName: register.name,
       serviceConfigWebsocketRegisterFunctionNamespace: register.namespace,
@@ -92,12 +97,11 @@ export class WebSocketApi extends Construct {
     };
     this.api = new ApiGatewayApi(this, 'api', { serviceId: this.service.id, ...apiConfig, dependsOn: props.dependsOn });
 
-    // A release never updates in place; a new release_desc replaces it, which re-releases.
-    this.configHash = createHash('sha256').update(JSON.stringify({ ...apiConfig, environment: this.environment })).digest('hex').slice(0, 16);
+    // Every argument forces replacement, so nothing here may vary with the API's configuration.
     this.release = new ApiGatewayServiceRelease(this, 'release', {
       serviceId: this.service.id,
       environmentName: this.environment,
-      releaseDesc: `chat api ${this.configHash}`,
+      releaseDesc: 'first release; later ones are made by the post-deploy step',
       dependsOn: [this.api],
     });
   }

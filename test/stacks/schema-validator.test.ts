@@ -183,6 +183,8 @@ describe('validateTerraformJson', () => {
     ['a word for count', (d) => (fn(d).count = 'two'), [{ code: 'WRONG_TYPE', path: `${FUNCTION}.count` }]],
     ['ignore_changes naming an unknown attribute', (d) => (bucket(d).lifecycle = { ignore_changes: ['tagz'] }), [{ code: 'UNKNOWN_ATTRIBUTE', path: `${BUCKET}.lifecycle.ignore_changes[0]` }]],
     ['an unknown lifecycle field', (d) => (bucket(d).lifecycle = { prevent_destroi: true }), [{ code: 'UNKNOWN_ATTRIBUTE', path: `${BUCKET}.lifecycle.prevent_destroi` }]],
+    ['a template in replace_triggered_by', (d) => (bucket(d).lifecycle = { replace_triggered_by: ['${tencentcloud_scf_function.register}'] }), [{ code: 'BAD_REFERENCE', path: `${BUCKET}.lifecycle.replace_triggered_by[0]` }]],
+    ['a dangling replace_triggered_by', (d) => (bucket(d).lifecycle = { replace_triggered_by: ['tencentcloud_scf_function.nope'] }), [{ code: 'UNKNOWN_REFERENCE', path: `${BUCKET}.lifecycle.replace_triggered_by[0]` }]],
     ['an unknown field in a dynamic block', (d) => (bucket(d).dynamic = { lifecycle_rules: { for_each: '${var.rules}', content: { prefix: 'x' } } }), [{ code: 'UNKNOWN_ATTRIBUTE', path: `${BUCKET}.dynamic.lifecycle_rules.content.prefix` }]],
     ['a backend without a type', (d) => (d.terraform.backend = { path: 'x' }), [{ code: 'BAD_NESTING', path: 'terraform.backend' }]],
   ];
@@ -203,6 +205,7 @@ describe('validateTerraformJson', () => {
       bucket(d).website = [{ index_document: 'index.html' }];
       fn(d).count = '${length(var.regions)}';
       fn(d).lifecycle = { ignore_changes: ['tags', 'environment'], create_before_destroy: true };
+      bucket(d).lifecycle = { replace_triggered_by: ['tencentcloud_scf_function.register', 'tencentcloud_scf_function.register.name'] };
       d.resource.terraform_data.build.input = { anything: ['goes', 1, true] };
       d.provider.tencentcloud.push({ alias: 'hongkong', region: 'ap-hongkong' });
       d.resource.tencentcloud_cam_role.role.provider = 'tencentcloud.hongkong';
