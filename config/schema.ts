@@ -12,6 +12,21 @@ const envVarName = z
   .regex(/^[A-Za-z][A-Za-z0-9_]{1,63}$/, 'must be an environment variable name (a letter, then letters, digits or _)')
   .refine((n) => !/^(TENCENTCLOUD_|SCF_|QCLOUD_|TF_)/i.test(n), 'must not use a reserved prefix (TENCENTCLOUD_, SCF_, QCLOUD_, TF_)');
 
+/**
+ * SCF memory in MB. The provider refuses anything but a multiple of 128 ("should be with 128M as the
+ * ladder", its `mem_size` validation; PLATFORM.md section 3); its range check is commented out, so
+ * the bounds are checked here: 128 (the smallest multiple, and the provider's default) to SCF's 3072.
+ */
+export const MEMORY_MB = { min: 128, max: 3072, step: 128 } as const;
+
+const memoryMb = z
+  .number()
+  .int({ error: 'must be a whole number of MB', abort: true })
+  .refine((m) => m >= MEMORY_MB.min && m <= MEMORY_MB.max && m % MEMORY_MB.step === 0, {
+    error: (issue) =>
+      `must be a multiple of ${MEMORY_MB.step} from ${MEMORY_MB.min} to ${MEMORY_MB.max} (SCF memory sizes), got ${String(issue.input)}`,
+  });
+
 const region = z.string().refine((r) => r in REGION_SHORT_NAMES, {
   error: (issue) => `unknown region "${String(issue.input)}"; known: ${Object.keys(REGION_SHORT_NAMES).join(', ')}`,
 });
@@ -25,8 +40,8 @@ export const settingsSchema = z
     path: z.string().regex(/^\/[A-Za-z0-9/_.-]*$/, 'must start with / and hold only letters, digits, / _ . -'),
     functions: z
       .object({
-        /** SCF memory: 64, or a multiple of 128 up to 3072. */
-        memoryMb: int(64, 3072).refine((m) => m === 64 || m % 128 === 0, 'must be 64 or a multiple of 128'),
+        /** SCF memory in MB: a multiple of 128 from 128 to 3072. */
+        memoryMb: memoryMb,
         timeoutSeconds: int(1, 900),
       })
       .strict(),

@@ -30,12 +30,28 @@ describe('configuration', () => {
     const found = problems(c);
     expect(found).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^defaults\.functions\.memoryMb: must be 64 or a multiple of 128/),
+        expect.stringMatching(/^defaults\.functions\.memoryMb: must be a multiple of 128 from 128 to 3072 \(SCF memory sizes\), got 100$/),
         expect.stringMatching(/^stages\.dev\.regions\[0\]: unknown region "ap-guangzou"/),
         expect.stringMatching(/^stages\.prod: unknown field\(s\) "functon"/),
         expect.stringMatching(/^defaults\.idleTimeoutSeconds: /),
       ]),
     );
+  });
+
+  it('takes SCF memory sizes only: multiples of 128 from 128 to 3072', () => {
+    const at = (memoryMb: unknown, where: 'defaults' | 'stage' = 'defaults') => {
+      const c = valid();
+      if (where === 'defaults') c.defaults.functions.memoryMb = memoryMb;
+      else c.stages.prod.functions = { memoryMb };
+      return c;
+    };
+    for (const ok of [128, 256, 1536, 3072]) expect(() => parseConfig(at(ok))).not.toThrow();
+    for (const bad of [0, 64, 100, 192, 3200, 4096]) {
+      expect(problems(at(bad))).toEqual([`defaults.functions.memoryMb: must be a multiple of 128 from 128 to 3072 (SCF memory sizes), got ${bad}`]);
+    }
+    expect(problems(at(3200, 'stage'))).toEqual(['stages.prod.functions.memoryMb: must be a multiple of 128 from 128 to 3072 (SCF memory sizes), got 3200']);
+    expect(problems(at(128.5))).toEqual(['defaults.functions.memoryMb: must be a whole number of MB']);
+    expect(problems(at('256')).join('\n')).toMatch(/^defaults\.functions\.memoryMb: .*expected number/);
   });
 
   it('refuses a secret where an environment variable name belongs', () => {
