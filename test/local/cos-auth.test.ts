@@ -69,7 +69,7 @@ describe('local COS server: signatures on every kind of request', () => {
       call: (c) => c.deleteMultipleObject({ Bucket: BUCKET, Region: REGION, Objects: [{ Key: 'secret/plan.txt' }] }),
     },
     { name: 'POST Object ?uploads (multipart start)', method: 'POST', path: `/${BUCKET}/secret/big.bin?uploads`, call: (c) => c.multipartInit({ Bucket: BUCKET, Region: REGION, Key: 'secret/big.bin' }) },
-    { name: 'GET Bucket ?uploads (multipart listing)', method: 'GET', path: `/${BUCKET}?uploads`, call: (c) => c.multipartList({ Bucket: BUCKET, Region: REGION }) },
+    { name: 'GET Bucket ?uploads (multipart listing)', method: 'GET', path: `/${BUCKET}?uploads`, call: (c) => c.multipartList({ Bucket: BUCKET, Region: REGION, Prefix: '', Delimiter: '' }) },
   ];
 
   /** What must be unchanged after a refused request: the object, and no forged object or upload. */
