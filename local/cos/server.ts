@@ -35,7 +35,25 @@ export interface CosServerOptions {
   buckets?: string[];
   /** Default true; when false, one line per request is logged to stdout. */
   silent?: boolean;
+  /** Limits on slow clients; see {@link CosServerTimeouts}. */
+  timeouts?: CosServerTimeouts;
 }
+
+/**
+ * How long a client may take to send a request; a connection past either limit is answered 408
+ * and closed, so clients trickling bytes cannot hold connections open. 0 turns a limit off.
+ */
+export interface CosServerTimeouts {
+  /** Until the request's headers are in. Default {@link DEFAULT_HEADERS_TIMEOUT_MS}. */
+  headersMs?: number;
+  /** Until the whole request, body included, is in. Default {@link DEFAULT_REQUEST_TIMEOUT_MS}; at least `headersMs`. */
+  requestMs?: number;
+}
+
+/** Default time to receive a request's headers. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** Default time to receive a whole request: an object body streams within it (60 s is 60 MB at 1 MB/s). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
 /** Query parameters of GET Bucket (list objects) that this server answers itself. */
 const LISTING_PARAMS = new Set(['prefix', 'marker', 'max-keys', 'delimiter', 'encoding-type']);
@@ -58,6 +76,7 @@ export class CosServer {
   readonly #credentials: readonly LocalCredential[];
   readonly #buckets: readonly string[];
   readonly #silent: boolean;
+  readonly #timeouts: Required<CosServerTimeouts>;
   readonly #s3rver: S3rver;
   readonly #s3rverHandler: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   readonly #store: ObjectStore;
@@ -74,6 +93,7 @@ export class CosServer {
       }
     }
     for (const bucket of options.buckets ?? []) assertBucketName(bucket);
+    this.#timeouts = checkTimeouts(options.timeouts ?? {});
     this.#directory = resolvePath(options.directory);
     this.#host = options.host ?? '127.0.0.1';
     this.#requestedPort = options.port ?? 0;
@@ -122,7 +142,15 @@ export class CosServer {
   async #open(): Promise<{ server: Server; port: number }> {
     await mkdir(this.#directory, { recursive: true });
     for (const bucket of this.#buckets) await this.createBucket(bucket);
-    const server = createServer((req, res) => void this.#handle(req, res));
+    const { headersMs, requestMs } = this.#timeouts;
+    const server = createServer(
+      {
+        headersTimeout: headersMs,
+        requestTimeout: requestMs,
+        connectionsCheckingInterval: checkingIntervalMs(this.#timeouts),
+      },
+      (req, res) => void this.#handle(req, res),
+    );
     const port = await listen(server, this.#requestedPort, this.#host, (message, cause) => new CosServerError('EADDRINUSE', message, { cause }));
     // past listen, an 'error' (e.g. EMFILE on accept) must not crash the process
     server.on('error', (err) => console.error('local COS server:', err));
@@ -269,6 +297,31 @@ export class CosServer {
       throw new CosError('NoSuchBucket', 'The specified bucket does not exist.', 404);
     }
   }
+}
+
+/** @throws CosServerError `ERR_BAD_TIMEOUT` for a limit that is not a whole number of ms, or a request limit below the headers limit. */
+function checkTimeouts(timeouts: CosServerTimeouts): Required<CosServerTimeouts> {
+  const headersMs = timeouts.headersMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  const requestMs = timeouts.requestMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  for (const [name, ms] of [['headersMs', headersMs], ['requestMs', requestMs]] as const) {
+    if (!Number.isSafeInteger(ms) || ms < 0) {
+      throw new CosServerError('ERR_BAD_TIMEOUT', `timeouts.${name} must be a whole number of milliseconds, 0 or more (0 = no limit); got ${ms}.`);
+    }
+  }
+  if (headersMs > 0 && requestMs > 0 && headersMs > requestMs) {
+    throw new CosServerError('ERR_BAD_TIMEOUT', `timeouts.headersMs (${headersMs}) must be at most timeouts.requestMs (${requestMs}): the headers are part of the request.`);
+  }
+  return { headersMs, requestMs };
+}
+
+/**
+ * How often Node looks for connections past a limit. Its default, 30 s, would stretch a 10 s
+ * limit to 40 s; half the shortest limit, at most 1 s, keeps the overshoot small.
+ */
+function checkingIntervalMs({ headersMs, requestMs }: Required<CosServerTimeouts>): number {
+  const limits = [headersMs, requestMs].filter((ms) => ms > 0);
+  if (limits.length === 0) return 30_000;
+  return Math.max(10, Math.min(1000, Math.ceil(Math.min(...limits) / 2)));
 }
 
 function assertBucketName(name: string): void {
