@@ -5,6 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { PushConfig } from './config';
 import { describeError } from './errors';
+import { logId } from './log';
 
 /** A frame to push: text as is, binary as base64. */
 export interface PushFrame {
@@ -12,12 +13,17 @@ export interface PushFrame {
   data: string;
 }
 
-/** How one push ended. */
+/**
+ * How one push ended. PLATFORM.md section 1: a non-200 answer is a system fault after which the
+ * gateway closes that client, while the meaning of a non-zero `errNo` is undocumented.
+ */
 export type PushOutcome =
   | { id: string; status: 'delivered' }
-  /** The gateway answered a non-zero errNo: the connection is unknown or closed. */
-  | { id: string; status: 'gone'; errNo: number; errMsg: string }
-  /** No answer we can trust (network error, timeout, non-200): the connection may still be there. */
+  /** The gateway answered a non-200 status: it is closing that client, so the connection is gone. */
+  | { id: string; status: 'gone'; httpStatus: number; error: string }
+  /** HTTP 200 with a non-zero errNo: not delivered, but the connection may still be open. */
+  | { id: string; status: 'refused'; errNo: number; errMsg: string }
+  /** No answer we can trust (network error, timeout, a body that is not JSON): the connection may still be there. */
   | { id: string; status: 'failed'; error: string };
 
 // One agent per push address and concurrency, kept across warm invocations so sockets are reused.
@@ -32,6 +38,11 @@ function agentFor(url: URL, concurrency: number): http.Agent {
     agents.set(key, agent);
   }
   return agent;
+}
+
+/** Replaces the full id in a text with its logged form. */
+function redact(text: string, id: string): string {
+  return id.length > 0 ? text.split(id).join(logId(id)) : text;
 }
 
 /** The `data send` request body, with the frame's data already JSON-escaped. */
@@ -60,15 +71,24 @@ export class PushClient {
   }
 
   /** Sends the same frame to every id, at most `concurrency` requests at a time. */
-  async broadcast(ids: string[], frame: PushFrame): Promise<PushOutcome[]> {
-    const outcomes: PushOutcome[] = new Array(ids.length);
+  broadcast(ids: string[], frame: PushFrame): Promise<PushOutcome[]> {
     // The frame is escaped once, not once per recipient: it can be 256 KB.
     const data = JSON.stringify(frame.data);
+    return this.each(ids, (id) => this.post(id, dataSendBody(id, frame.dataType, data)));
+  }
+
+  /** Asks the gateway to close every id, at most `concurrency` requests at a time. */
+  closeAll(ids: string[]): Promise<PushOutcome[]> {
+    return this.each(ids, (id) => this.close(id));
+  }
+
+  private async each(ids: string[], push: (id: string) => Promise<PushOutcome>): Promise<PushOutcome[]> {
+    const outcomes: PushOutcome[] = new Array(ids.length);
     let next = 0;
     const worker = async () => {
       while (next < ids.length) {
         const i = next++;
-        outcomes[i] = await this.post(ids[i], dataSendBody(ids[i], frame.dataType, data));
+        outcomes[i] = await push(ids[i]);
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.config.concurrency, ids.length) }, worker));
@@ -99,9 +119,10 @@ export class PushClient {
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('error', (err) => done({ id, status: 'failed', error: describeError(err) }));
           res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
+            // Answers may quote the id; outcomes end up in logs, which carry only its short form.
+            const text = redact(Buffer.concat(chunks).toString('utf8'), id);
             if (res.statusCode !== 200) {
-              done({ id, status: 'failed', error: `push answered HTTP ${res.statusCode}: ${text.slice(0, 200)}` });
+              done({ id, status: 'gone', httpStatus: res.statusCode ?? 0, error: `push answered HTTP ${res.statusCode}: ${text.slice(0, 200)}` });
               return;
             }
             let answer: { errNo?: unknown; errMsg?: unknown };
@@ -113,7 +134,7 @@ export class PushClient {
             }
             const errNo = Number(answer.errNo ?? 0);
             if (errNo === 0) done({ id, status: 'delivered' });
-            else done({ id, status: 'gone', errNo, errMsg: String(answer.errMsg ?? '') });
+            else done({ id, status: 'refused', errNo, errMsg: String(answer.errMsg ?? '').slice(0, 200) });
           });
         },
       );

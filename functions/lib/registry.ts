@@ -34,6 +34,15 @@ export interface ConnectionRecord {
   connectedAt: string;
   sourceIp?: string;
   protocol?: string;
+  /** Set when transport wrote the record back for a sender the listing lacked; `connectedAt` is then that time. */
+  restored?: boolean;
+}
+
+/** A listed connection. */
+export interface RegistryEntry {
+  id: string;
+  /** When its record was last written, in ms since the epoch (NaN if the listing had no valid time). */
+  lastModified: number;
 }
 
 function registryError(action: string, err: unknown): ChatError {
@@ -109,9 +118,36 @@ export class ConnectionRegistry {
     return removed;
   }
 
+  /**
+   * Rewrites a connection's record with the same content, so that the lifecycle rule, which counts
+   * from the last write, keeps it. A record deleted meanwhile stays deleted. Returns whether it was rewritten.
+   */
+  async refresh(id: string): Promise<boolean> {
+    const key = keyForConnection(id);
+    let body: string;
+    try {
+      const object = await this.cos.getObject({ Bucket: this.bucket, Region: this.region, Key: key });
+      body = object.Body.toString('utf8');
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return false;
+      throw registryError('read', err);
+    }
+    try {
+      await this.cos.putObject({ Bucket: this.bucket, Region: this.region, Key: key, Body: body, ContentType: 'application/json', SkipTask: true } as COS.PutObjectParams);
+    } catch (err) {
+      throw registryError('write', err);
+    }
+    return true;
+  }
+
   /** Lists every registered connection id, walking all pages. */
   async list(): Promise<string[]> {
-    const ids: string[] = [];
+    return (await this.entries()).map((e) => e.id);
+  }
+
+  /** Lists every registered connection with the time its record was last written. */
+  async entries(): Promise<RegistryEntry[]> {
+    const entries: RegistryEntry[] = [];
     let marker: string | undefined;
     for (;;) {
       let page: COS.GetBucketResult;
@@ -129,9 +165,9 @@ export class ConnectionRegistry {
       const contents = page.Contents ?? [];
       for (const item of contents) {
         const id = connectionForKey(item.Key);
-        if (id !== undefined) ids.push(id);
+        if (id !== undefined) entries.push({ id, lastModified: Date.parse(item.LastModified) });
       }
-      if (String(page.IsTruncated) !== 'true' || contents.length === 0) return ids;
+      if (String(page.IsTruncated) !== 'true' || contents.length === 0) return entries;
       // COS sets NextMarker on truncated pages; fall back to the last key when it is missing.
       marker = page.NextMarker || contents[contents.length - 1].Key;
     }

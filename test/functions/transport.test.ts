@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { captureLog } from './capture-log';
 import { main_handler as transport } from '../../functions/transport';
 import { readRegistryConfig } from '../../functions/lib/config';
 import { MAX_PUSH_BYTES, shortId } from '../../functions/lib/envelope';
-import { ConnectionRegistry } from '../../functions/lib/registry';
+import { ConnectionRegistry, keyForConnection } from '../../functions/lib/registry';
 import { startCos, useEnv, type CosFixture } from '../support/cos-fixture';
 import { fakeConnectionId, populate } from '../support/populate';
 import { PushRecorder } from '../support/push-recorder';
@@ -10,6 +11,8 @@ import { PushRecorder } from '../support/push-recorder';
 function frame(id: string, data: string, dataType: 'text' | 'binary' = 'text', action = 'data send') {
   return { websocket: { action, secConnectionID: id, dataType, data } };
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 describe('transport', () => {
   let cos: CosFixture;
@@ -32,6 +35,11 @@ describe('transport', () => {
     push.reset();
     await registry.removeMany(await registry.list());
   });
+
+  /** Each record's last write time, as the listing shows it. */
+  async function lastModified(): Promise<Map<string, number>> {
+    return new Map((await registry.entries()).map((e) => [e.id, e.lastModified]));
+  }
 
   it('broadcasts a JSON chat message to the others and acks the sender', async () => {
     const [sender, a, b] = await populate(registry, 3);
@@ -83,13 +91,107 @@ describe('transport', () => {
     expect(push.maxInFlight).toBeLessThanOrEqual(16);
   }, 60_000);
 
-  it('prunes ids the gateway reports as gone, and counts only live ones in the ack', async () => {
-    const [sender, live, stale1, stale2] = await populate(registry, 4);
-    push.gone.add(stale1).add(stale2);
+  it('prunes ids the gateway answers with a non-200 status: it is closing them', async () => {
+    const [sender, live, closing1, closing2] = await populate(registry, 4);
+    push.failing.add(closing1).add(closing2);
     const result = await transport(frame(sender, 'who is there?'));
-    expect(result).toMatchObject({ online: 4, delivered: 1, pruned: 2 });
+    expect(result).toMatchObject({ online: 4, delivered: 1, pruned: 2, refused: 0, failed: 0 });
     expect(push.jsonTo(sender)).toEqual([{ type: 'ack', online: 2, delivered: 1 }]);
     expect(new Set(await registry.list())).toEqual(new Set([sender, live]));
+    // The gateway closes them itself: no close is asked for.
+    expect(push.pushes.filter((p) => p.action === 'closing')).toEqual([]);
+  });
+
+  it('on HTTP 200 with a non-zero errNo, logs it, asks the gateway to close the connection and prunes it', async () => {
+    const [sender, live, odd1, odd2] = await populate(registry, 4);
+    push.gone.add(odd1).add(odd2);
+    const warnings = captureLog('warn');
+    let result;
+    try {
+      result = await transport(frame(sender, 'who is there?'));
+    } finally {
+      warnings.restore();
+    }
+    expect(result).toMatchObject({ online: 4, delivered: 1, pruned: 2, refused: 2, failed: 0 });
+    expect(push.jsonTo(sender)).toEqual([{ type: 'ack', online: 2, delivered: 1 }]);
+    expect(new Set(await registry.list())).toEqual(new Set([sender, live]));
+    // So that the client, if it is still connected, reconnects and registers again.
+    expect(push.pushes.filter((p) => p.action === 'closing').map((p) => p.secConnectionID).sort()).toEqual([odd1, odd2].sort());
+    expect(push.to(live).map((p) => p.action)).toEqual(['data send']);
+    const refused = warnings.lines.filter((l) => l.msg === 'push refused: closing the connection so that it registers again');
+    expect(refused).toEqual([expect.objectContaining({ level: 'warn', fn: 'transport', errNo: 1, errMsg: 'connection not found', count: 2 })]);
+  });
+
+  it('treats its own ack the same way: the sender is closed and pruned when the ack is refused', async () => {
+    const [sender, other] = await populate(registry, 2);
+    push.gone.add(sender);
+    expect(await transport(frame(sender, 'hello'))).toMatchObject({ delivered: 1, refused: 1, pruned: 1 });
+    expect(push.to(sender).map((p) => p.action)).toEqual(['data send', 'closing']);
+    expect(await registry.list()).toEqual([other]);
+  });
+
+  it('keeps the sender registered: a record older than half the expiry is rewritten, the others are left alone', async () => {
+    const [sender, other1, other2] = await populate(registry, 3);
+    const written = await lastModified();
+    // Half of this expiry is 600 ms; wait until every record is older than that.
+    const back = useEnv({ REGISTRY_EXPIRY_DAYS: String(1.2 / 86_400) });
+    try {
+      await sleep(Math.max(...written.values()) + 700 - Date.now());
+      const result = await transport(frame(sender, 'still here'));
+      expect(result).toMatchObject({ errNo: 0, delivered: 2, senderRecord: 'refreshed' });
+    } finally {
+      back();
+    }
+    const after = await lastModified();
+    expect(after.get(sender)).toBeGreaterThan(written.get(sender)!);
+    for (const other of [other1, other2]) expect(after.get(other)).toBe(written.get(other));
+    // Same content, only newer.
+    const body = await cos.cos.getObject({ Bucket: cos.bucket, Region: cos.env.region, Key: keyForConnection(sender) });
+    expect(JSON.parse(body.Body.toString())).toEqual({ id: sender, connectedAt: expect.any(String) });
+  });
+
+  it('leaves a record younger than half the expiry (default 1 day) alone', async () => {
+    const [sender] = await populate(registry, 2);
+    const written = await lastModified();
+    expect(await transport(frame(sender, 'hi'))).toMatchObject({ senderRecord: 'kept' });
+    expect(await lastModified()).toEqual(written);
+  });
+
+  it('writes back the record of a sender the registry lacks: it is connected, it just sent a frame', async () => {
+    const [other] = await populate(registry, 1);
+    const sender = fakeConnectionId();
+    expect(await transport(frame(sender, 'am I registered?'))).toMatchObject({ delivered: 1, senderRecord: 'restored' });
+    expect(new Set(await registry.list())).toEqual(new Set([sender, other]));
+  });
+
+  it('refuses an invalid REGISTRY_EXPIRY_DAYS, naming it', async () => {
+    const [sender, other] = await populate(registry, 2);
+    for (const bad of ['0', '-1', 'a day', 'Infinity']) {
+      const back = useEnv({ REGISTRY_EXPIRY_DAYS: bad });
+      try {
+        expect(await transport(frame(sender, 'x'))).toMatchObject({ errNo: 500, errMsg: `environment variable REGISTRY_EXPIRY_DAYS must be a positive number of days, got "${bad}"` });
+      } finally {
+        back();
+      }
+    }
+    expect(push.to(other)).toEqual([]);
+  });
+
+  it('logs connection ids only in their short form', async () => {
+    const [sender, odd, failing] = await populate(registry, 3);
+    push.gone.add(odd);
+    push.failing.add(failing);
+    const logs = captureLog('info');
+    try {
+      await transport(frame(sender, 'hello'));
+      await transport(frame(fakeConnectionId(), '%%%', 'binary'));
+    } finally {
+      logs.restore();
+    }
+    const text = logs.lines.map((l) => JSON.stringify(l)).join('\n');
+    expect(logs.lines.length).toBeGreaterThanOrEqual(3);
+    for (const id of [sender, odd, failing]) expect(text).not.toContain(id);
+    expect(logs.lines.find((l) => l.msg === 'broadcast')).toMatchObject({ id: `${sender.slice(0, 6)}…` });
   });
 
   it('does not broadcast a message whose pushed form exceeds 256 KB, and tells the sender', async () => {

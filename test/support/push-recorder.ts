@@ -16,6 +16,8 @@ export class PushRecorder {
   readonly pushes: RecordedPush[] = [];
   /** Ids answered with errNo 1, as the gateway answers for unknown or closed connections. */
   readonly gone = new Set<string>();
+  /** Ids answered with HTTP 500, as the gateway answers a system fault before closing that client. */
+  readonly failing = new Set<string>();
   /** Delay before answering, to make concurrency observable. */
   delayMs = 0;
   /** Most requests seen in flight at once. */
@@ -50,6 +52,7 @@ export class PushRecorder {
   reset(): void {
     this.pushes.length = 0;
     this.gone.clear();
+    this.failing.clear();
     this.maxInFlight = 0;
     this.sockets = 0;
     this.delayMs = 0;
@@ -79,6 +82,7 @@ export class PushRecorder {
         return answer(400, { errNo: 400, errMsg: 'body is not JSON' });
       }
       this.pushes.push(ws);
+      if (this.failing.has(ws.secConnectionID)) return answer(500, { errNo: 500, errMsg: 'internal error' });
       if (this.gone.has(ws.secConnectionID)) return answer(200, { errNo: 1, errMsg: 'connection not found' });
       answer(200, { errNo: 0, errMsg: 'ok' });
     });
