@@ -4,6 +4,7 @@
  * Names below are what the stack sets. `bucket`, `region` and `url` keep the design's names; the
  * platform reserves the `TENCENTCLOUD_`, `SCF_` and `QCLOUD_` prefixes, so nothing of ours uses them.
  */
+import { admissionSecretProblem } from '../../config/admission';
 import { ChatError, ErrNo } from './errors';
 
 /** Environment variable names the functions read. */
@@ -18,12 +19,18 @@ export const Env = {
   PUSH_CONCURRENCY: 'PUSH_CONCURRENCY',
   /** Timeout of one reverse-push request in milliseconds. Default 3000. */
   PUSH_TIMEOUT_MS: 'PUSH_TIMEOUT_MS',
-  /** Shared secret for admission tokens; unset means everyone may connect. */
+  /** Shared secret for admission tokens, at least 16 bytes; unset means everyone may connect. */
   ADMISSION_SECRET: 'ADMISSION_SECRET',
+  /** `true` when the stage requires admission: then a missing secret refuses every connection too. */
+  ADMISSION_REQUIRED: 'ADMISSION_REQUIRED',
+  /** Days after its last write that the bucket's lifecycle rule expires a record; fractions allowed. Default 1. */
+  REGISTRY_EXPIRY_DAYS: 'REGISTRY_EXPIRY_DAYS',
   /** COS `Domain` template override, e.g. `http://127.0.0.1:4568/{Bucket}`. Local cloud only. */
   LOCAL_COS_DOMAIN: 'LOCAL_COS_DOMAIN',
-  /** `info` (default), `warn`, `error` or `silent`. */
+  /** `debug`, `info` (default), `warn`, `error` or `silent`. */
   LOG_LEVEL: 'LOG_LEVEL',
+  /** `full` logs whole connection ids; by default logs carry only their first characters. */
+  LOG_IDS: 'LOG_IDS',
   /** Execution-role credentials, injected by the platform. */
   SECRET_ID: 'TENCENTCLOUD_SECRETID',
   SECRET_KEY: 'TENCENTCLOUD_SECRETKEY',
@@ -32,6 +39,8 @@ export const Env = {
 
 export const DEFAULT_PUSH_CONCURRENCY = 32;
 export const DEFAULT_PUSH_TIMEOUT_MS = 3000;
+/** The stack's default `registryExpiryDays`. */
+export const DEFAULT_REGISTRY_EXPIRY_DAYS = 1;
 
 /** Where the registry lives and how to sign requests to it. */
 export interface RegistryConfig {
@@ -93,7 +102,32 @@ export function readPushConfig(env: EnvSource = process.env): PushConfig {
   };
 }
 
-/** The admission secret, or undefined when admission is open. */
+/**
+ * The admission secret, or undefined when admission is open (no secret, and not required).
+ * Fails closed: an empty or short secret, or none where `ADMISSION_REQUIRED` says there must be one,
+ * throws MISCONFIGURED with the reason, so register refuses every connection instead of admitting all.
+ */
 export function readAdmissionSecret(env: EnvSource = process.env): string | undefined {
-  return env[Env.ADMISSION_SECRET] || undefined;
+  const secret = env[Env.ADMISSION_SECRET];
+  const required = env[Env.ADMISSION_REQUIRED]?.trim().toLowerCase() === 'true';
+  if (secret === undefined && !required) return undefined;
+  const problem = admissionSecretProblem(Env.ADMISSION_SECRET, secret);
+  if (problem) {
+    throw new ChatError('MISCONFIGURED', `admission is configured but ${problem}; every connection is refused until it is set`, ErrNo.MISCONFIGURED);
+  }
+  return secret;
+}
+
+/**
+ * How long a registry record lives after its last write (the stack's `registryExpiryDays`), in days.
+ * A positive number; fractions are allowed (tests use seconds' worth). Absent means 1 day.
+ */
+export function readRegistryExpiryDays(env: EnvSource = process.env): number {
+  const raw = env[Env.REGISTRY_EXPIRY_DAYS];
+  if (raw === undefined || raw.trim() === '') return DEFAULT_REGISTRY_EXPIRY_DAYS;
+  const days = Number(raw);
+  if (!Number.isFinite(days) || days <= 0) {
+    throw new ChatError('MISCONFIGURED', `environment variable ${Env.REGISTRY_EXPIRY_DAYS} must be a positive number of days, got "${raw}"`);
+  }
+  return days;
 }
