@@ -1,5 +1,9 @@
 /**
  * Serves the chat page (`web/`) and `/config.json`, which tells the page where the WebSocket is.
+ *
+ * A malformed path (`/%zz`) is answered 400; a failure of the server itself 500 without its
+ * details. Headers must arrive within `headersTimeoutMs` and the whole request within
+ * `requestTimeoutMs`, so a client trickling bytes is cut.
  */
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -23,17 +27,38 @@ export interface PageConfig {
   stack: string;
 }
 
+export interface WebServerOptions {
+  root: string;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: any free port. */
+  port?: number;
+  config: () => PageConfig;
+  /** Time for a request's headers to arrive. Default 10 000 ms. */
+  headersTimeoutMs?: number;
+  /** Time for a whole request to arrive. Default 30 000 ms. */
+  requestTimeoutMs?: number;
+}
+
 export class WebServer {
   private server?: http.Server;
 
-  constructor(private readonly options: { root: string; host?: string; port?: number; config: () => PageConfig }) {}
+  constructor(private readonly options: WebServerOptions) {}
 
   async start(): Promise<void> {
-    const server = http.createServer((req, res) => {
-      this.handle(req, res).catch((err: unknown) => {
-        res.writeHead(500, { 'content-type': 'text/plain' }).end(`page server error: ${(err as Error).message}`);
-      });
-    });
+    const headersTimeout = this.options.headersTimeoutMs ?? 10_000;
+    const requestTimeout = Math.max(headersTimeout, this.options.requestTimeoutMs ?? 30_000);
+    const server = http.createServer(
+      // Node checks the timeouts every 30 s by default, which would let a trickler stay that long.
+      { headersTimeout, requestTimeout, connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeout / 4))) },
+      (req, res) => {
+        this.handle(req, res).catch(() => {
+          // The exception's text stays here: it may name files of this machine.
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end('page server error');
+        });
+      },
+    );
     const host = this.options.host ?? '127.0.0.1';
     const port = this.options.port ?? 0;
     await listen(server, port, host, (message, cause) => Object.assign(new Error(`page ${message} (--port)`, { cause }), { code: 'EADDRINUSE' }));
@@ -54,7 +79,14 @@ export class WebServer {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://local');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://local');
+    } catch {
+      // e.g. `//[`, which URL reads as a host
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request: the path is not a valid URL path');
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
@@ -63,7 +95,13 @@ export class WebServer {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(this.options.config()));
       return;
     }
-    const relative = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
+    let relative: string;
+    try {
+      relative = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
+    } catch {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request: the path is not valid percent-encoding');
+      return;
+    }
     const file = path.resolve(this.options.root, relative);
     // Nothing outside web/ is served.
     if (!file.startsWith(path.resolve(this.options.root) + path.sep)) {
