@@ -1,7 +1,7 @@
 /**
  * The local cloud: the synthesized stack running on one machine. Synthesizes the selected stack,
- * starts the local COS store, SCF runtime and API gateway, applies the stack to them, and serves the
- * chat page.
+ * starts the local COS store, SCF runtime and API gateway (each with what it held when last
+ * stopped), applies the stack to them as a re-deploy would, and serves the chat page.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,8 +115,17 @@ export class LocalCloud {
         maxInstancesPerFunction: this.options.maxInstancesPerFunction,
         platformEnvironment: { LOCAL_COS_DOMAIN: this.cos.domain, ...(this.options.quiet ? { LOG_LEVEL: 'warn' } : {}) },
         log: (line) => this.log(line),
+        // What was deployed stays deployed across restarts, as in the cloud; the apply below diffs against it.
+        stateFile: path.join(this.dataDir, 'scf', 'functions.json'),
       });
-      this.gateway = new LocalGateway({ port: ports.gateway, invoker: this.scf, limits: this.options.limits, log: (line) => this.log(line) });
+      await this.scf.restore();
+      this.gateway = new LocalGateway({
+        port: ports.gateway,
+        invoker: this.scf,
+        limits: this.options.limits,
+        log: (line) => this.log(line),
+        stateFile: path.join(this.dataDir, 'gateway', 'catalog.json'),
+      });
       await this.gateway.start();
       // The deploying user's key for the Cloud API: also new on every start.
       const user = randomCredential();
@@ -127,6 +136,7 @@ export class LocalCloud {
         services: { cos: this.cos, scf: this.scf, gateway: this.gateway },
         appId: LOCAL_APP_ID,
         env: this.options.env,
+        stateFile: path.join(this.dataDir, 'apply', `${this.target.name}.json`),
         // What `cdktf deploy` would give the post-deploy hook, pointed at the local Cloud API.
         provisionerEnv: {
           TENCENTCLOUD_SECRET_ID: user.secretId,

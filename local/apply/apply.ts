@@ -1,24 +1,22 @@
 /**
- * Applies a synthesized stack (`cdk.tf.json`) to the local cloud: the same document `cdktf deploy`
- * hands to Terraform, turned into a bucket in the local COS, functions in the local SCF, and the
- * service, API and release in the local gateway. Nothing about the local run is described twice.
+ * Applies a synthesized stack (`cdk.tf.json`) to the local cloud as `cdktf deploy` would: the same
+ * document Terraform gets, diffed against the state of the last apply (kept in the data folder),
+ * then, per resource, created, updated in place, replaced or left alone with the provider's own
+ * rules (provider-rules.ts, resources.ts). The `terraform_data` hook is replaced, and its
+ * `local-exec` run, when its triggers change or a resource in its `replace_triggered_by` changes.
+ * Nothing about the local run is described twice.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { CosStore } from '../cos/thread';
-import type { LocalGateway } from '../gateway/gateway';
 import type { FunctionRef } from '../invoker';
-import type { LocalScf } from '../scf/runtime';
 import { referencesIn, resolveValue, type Reference } from './expressions';
+import { UNKNOWN, argumentsOf, containsUnknown, planResource, RefusedChangeError, type PlannedChange } from './plan.js';
+import { DATA_SOURCES, RESOURCE_TYPES, type LocalServices, type ResourceContext } from './resources.js';
+import { readAppliedState, writeAppliedState, type AppliedState, type Body } from './state.js';
 
-/** The local services a stack is applied to. */
-export interface LocalServices {
-  cos: CosStore;
-  scf: LocalScf;
-  gateway: LocalGateway;
-}
+export type { LocalServices } from './resources.js';
+export type { PlannedChange } from './plan.js';
 
 export interface ApplyOptions {
   /** The synthesized stack's folder (`cdktf.out/stacks/<name>`), holding `cdk.tf.json` and its assets. */
@@ -33,10 +31,15 @@ export interface ApplyOptions {
    * the credentials and the Cloud API endpoint of the local cloud.
    */
   provisionerEnv?: Record<string, string>;
+  /**
+   * The state of the last apply, read before and written after each resource's action. Without
+   * it every resource is created, as on a first deploy.
+   */
+  stateFile?: string;
   log?: (line: string) => void;
 }
 
-/** What was created, for the caller to print and test against. */
+/** What was applied, for the caller to print and test against. */
 export interface AppliedStack {
   name: string;
   region: string;
@@ -51,6 +54,8 @@ export interface AppliedStack {
   pushUrl: string;
   /** The stack's outputs, resolved; URLs use ws:// since the local gateway speaks plain WebSocket. */
   outputs: Record<string, unknown>;
+  /** What this apply did to each resource, no-ops included, in the order done. */
+  changes: PlannedChange[];
 }
 
 /** Thrown for a stack the local cloud cannot run, naming the resource and why. */
@@ -62,7 +67,6 @@ export class LocalApplyError extends Error {
   }
 }
 
-type Body = Record<string, any>;
 type Attributes = Record<string, unknown>;
 
 interface Node {
@@ -73,35 +77,27 @@ interface Node {
   data: boolean;
 }
 
-const SUPPORTED_RESOURCES = new Set([
-  'tencentcloud_cos_bucket',
-  'tencentcloud_cam_role',
-  'tencentcloud_cam_policy',
-  'tencentcloud_cam_role_policy_attachment',
-  'tencentcloud_scf_function',
-  'tencentcloud_api_gateway_service',
-  'tencentcloud_api_gateway_api',
-  'tencentcloud_api_gateway_service_release',
-  'terraform_data',
-]);
-const SUPPORTED_DATA = new Set(['tencentcloud_user_info']);
-
-/** A stable local id: the same stack gets the same ids on every start. */
-function localId(prefix: string, seed: string): string {
-  return `${prefix}-${createHash('sha256').update(seed).digest('hex').slice(0, 8)}`;
-}
-
 function nodesOf(doc: Body): Node[] {
   const nodes: Node[] = [];
   for (const [type, byName] of Object.entries<Body>(doc.resource ?? {})) {
-    if (!SUPPORTED_RESOURCES.has(type)) throw new LocalApplyError(`the local cloud does not support resource type ${type}`);
+    if (!RESOURCE_TYPES[type]) throw new LocalApplyError(`the local cloud does not support resource type ${type}`);
     for (const [name, body] of Object.entries<Body>(byName)) nodes.push({ address: `${type}.${name}`, type, body, data: false });
   }
   for (const [type, byName] of Object.entries<Body>(doc.data ?? {})) {
-    if (!SUPPORTED_DATA.has(type)) throw new LocalApplyError(`the local cloud does not support data source ${type}`);
+    if (!DATA_SOURCES[type]) throw new LocalApplyError(`the local cloud does not support data source ${type}`);
     for (const [name, body] of Object.entries<Body>(byName)) nodes.push({ address: `data.${type}.${name}`, type, body, data: true });
   }
   return nodes;
+}
+
+/** `lifecycle.replace_triggered_by`, as bare addresses. */
+function replaceTriggeredBy(body: Body): string[] {
+  const lifecycle = Array.isArray(body.lifecycle) ? body.lifecycle[0] : body.lifecycle;
+  const entries = (lifecycle?.replace_triggered_by ?? []) as unknown[];
+  return entries.map((entry) => {
+    if (typeof entry !== 'string' || entry.includes('${')) throw new LocalApplyError(`replace_triggered_by takes bare references such as "terraform_data.x", not ${JSON.stringify(entry)}`);
+    return entry;
+  });
 }
 
 /** Orders nodes so that everything a node references or depends on comes first. */
@@ -109,10 +105,14 @@ function inDependencyOrder(nodes: Node[]): Node[] {
   const byAddress = new Map(nodes.map((n) => [n.address, n]));
   const deps = new Map<string, string[]>();
   for (const node of nodes) {
-    const refs = referencesIn(node.body, node.address)
+    const refs = referencesIn(argumentsOf(node.body), node.address)
       .filter((r): r is Exclude<Reference, { kind: 'var' }> => r.kind !== 'var')
       .map((r) => (r.kind === 'data' ? `data.${r.type}.${r.name}` : `${r.type}.${r.name}`));
-    deps.set(node.address, [...refs, ...((node.body.depends_on as string[] | undefined) ?? [])]);
+    const provisionerRefs = referencesIn(node.body.provisioner ?? [], node.address)
+      .filter((r): r is Exclude<Reference, { kind: 'var' }> => r.kind !== 'var')
+      .map((r) => (r.kind === 'data' ? `data.${r.type}.${r.name}` : `${r.type}.${r.name}`));
+    const triggers = replaceTriggeredBy(node.body).map((t) => t.split('.').slice(0, 2).join('.'));
+    deps.set(node.address, [...refs, ...provisionerRefs, ...triggers, ...((node.body.depends_on as string[] | undefined) ?? [])]);
   }
   const ordered: Node[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
@@ -130,19 +130,17 @@ function inDependencyOrder(nodes: Node[]): Node[] {
   return ordered;
 }
 
-function ref(body: Body, field: string): FunctionRef | undefined {
-  const name = body[`service_config_websocket_${field}_function_name`];
-  if (!name) return undefined;
-  return {
-    name,
-    namespace: body[`service_config_websocket_${field}_function_namespace`] || 'default',
-    qualifier: body[`service_config_websocket_${field}_function_qualifier`] || '$LATEST',
-  };
+/** Arguments whose configured value reads a variable: sensitive in the stack, never printed. */
+function sensitiveArguments(body: Body): Set<string> {
+  return new Set(Object.entries(argumentsOf(body)).filter(([, v]) => /\$\{var\./.test(JSON.stringify(v))).map(([k]) => k));
 }
 
+const VERB: Record<PlannedChange['action'], string> = { create: 'create', update: 'update in place', replace: 'replace', delete: 'destroy', 'no-op': 'no change' };
+
 /**
- * Applies the stack. Creation is idempotent on a fresh set of services; the local cloud starts
- * them new on every run, so there is no plan/diff step.
+ * Applies the stack: refresh (read what exists), plan (diff against the state of the last apply),
+ * then the planned actions in dependency order, one log line per resource that changes, or
+ * `no changes`. The state is saved after every action, so an apply stopped half-way resumes.
  */
 export async function applyStack(options: ApplyOptions): Promise<AppliedStack> {
   const { services, stackDir } = options;
@@ -158,129 +156,176 @@ export async function applyStack(options: ApplyOptions): Promise<AppliedStack> {
   const stackName = path.basename(stackDir);
   const region: string = doc.provider?.tencentcloud?.[0]?.region ?? doc.provider?.tencentcloud?.region;
   if (!region) throw new LocalApplyError(`${file} configures no tencentcloud provider region`);
+  const nodes = inDependencyOrder(nodesOf(doc));
+  const state: AppliedState = readAppliedState(options.stateFile, stackName);
+  const save = () => writeAppliedState(options.stateFile, state);
+  const context = (address: string): ResourceContext => ({
+    services,
+    stackDir,
+    appId: options.appId,
+    address,
+    log,
+    // Provisioners run when the resource is created, with the values then known, as Terraform runs them.
+    runProvisioners: async () => {
+      const node = nodes.find((n) => n.address === address)!;
+      for (const provisioner of (node.body.provisioner ?? []) as Body[]) {
+        await runProvisioner(resolveValue(provisioner, lookup(attributes, address), address) as Body, address, stackDir, options);
+      }
+    },
+  });
 
+  // Refresh: what the provider's Read finds now. A resource gone from the cloud is planned anew.
+  for (const [address, prior] of Object.entries(state.resources)) {
+    const type = RESOURCE_TYPES[prior.type];
+    const read = type?.read?.(prior.args, prior.attributes, context(address));
+    if (read === 'gone') {
+      log(`${address}: no longer exists; it will be created again`);
+      delete state.resources[address];
+    } else if (read) {
+      prior.args = read.args;
+      prior.attributes = read.attributes;
+    }
+  }
+
+  // Values a reference reads: while planning, those of resources about to be created are unknown.
   const attributes = new Map<string, Attributes>();
-  const lookup = (where: string) => (r: Reference): unknown => {
+  const lookup = (values: Map<string, Attributes>, where: string) => (r: Reference): unknown => {
     if (r.kind === 'var') {
       const value = env[r.name] ?? env[`TF_VAR_${r.name}`];
       if (value === undefined) throw new LocalApplyError(`${where} needs variable ${r.name}: set the environment variable ${r.name}`);
       return value;
     }
     const address = r.kind === 'data' ? `data.${r.type}.${r.name}` : `${r.type}.${r.name}`;
-    const attrs = attributes.get(address);
+    const attrs = values.get(address);
     if (!attrs) throw new LocalApplyError(`${where} refers to ${address} before it exists`);
     if (!(r.attribute in attrs)) throw new LocalApplyError(`${where} refers to ${address}.${r.attribute}, which the local cloud does not provide`);
     return attrs[r.attribute];
   };
 
-  const functions: FunctionRef[] = [];
-  let api: { apiId: string; serviceId: string } | undefined;
-  let release: { serviceId: string; environment: string } | undefined;
-  let bucket = '';
-
-  for (const node of inDependencyOrder(nodesOf(doc))) {
-    const body = resolveValue(node.body, lookup(node.address), node.address) as Body;
-    const created: Attributes = { id: '' };
-    switch (node.type) {
-      case 'tencentcloud_user_info':
-        Object.assign(created, { id: options.appId, app_id: options.appId, uin: '100000000001', owner_uin: '100000000001', name: 'local' });
-        break;
-      case 'tencentcloud_cos_bucket':
-        // Lifecycle expiry is not emulated: stale ids are pruned by the transport function instead.
-        await services.cos.createBucket(body.bucket);
-        bucket = body.bucket;
-        Object.assign(created, { id: body.bucket, bucket: body.bucket, cos_bucket_url: `${services.cos.endpoint}/${body.bucket}` });
-        break;
-      case 'tencentcloud_cam_role':
-        Object.assign(created, { id: body.name, name: body.name, role_arn: `qcs::cam::uin/100000000001:roleName/${body.name}` });
-        break;
-      case 'tencentcloud_cam_policy':
-        Object.assign(created, { id: localId('policy', body.name), name: body.name });
-        break;
-      case 'tencentcloud_cam_role_policy_attachment':
-        Object.assign(created, { id: `${body.role_id}#${body.policy_id}` });
-        break;
-      case 'tencentcloud_scf_function': {
-        const namespace = body.namespace || 'default';
-        await services.scf.deploy({
-          name: body.name,
-          namespace,
-          zipPath: path.resolve(stackDir, body.zip_file),
-          handler: body.handler,
-          environment: body.environment ?? {},
-          memoryMb: body.mem_size ?? 128,
-          timeoutSeconds: body.timeout ?? 3,
-          runtime: body.runtime,
-        });
-        functions.push({ name: body.name, namespace, qualifier: '$LATEST' });
-        Object.assign(created, { id: `${namespace}+${body.name}`, name: body.name, namespace });
-        log(`function ${body.name} created`);
-        break;
-      }
-      case 'tencentcloud_api_gateway_service': {
-        const serviceId = localId('service', `${stackName}/${body.service_name}`);
-        services.gateway.createService({ serviceId, serviceName: body.service_name, protocol: body.protocol });
-        const host = new URL(services.gateway.origin).host;
-        Object.assign(created, { id: serviceId, outer_sub_domain: host, internal_sub_domain: host });
-        break;
-      }
-      case 'tencentcloud_api_gateway_api': {
-        const apiId = localId('api', `${body.service_id}/${body.api_name}`);
-        services.gateway.createApi({
-          serviceId: body.service_id,
-          apiId,
-          apiName: body.api_name,
-          path: body.request_config_path,
-          method: body.request_config_method ?? 'GET',
-          protocol: body.protocol,
-          serviceType: body.service_config_type,
-          serviceTimeout: body.service_config_timeout ?? 15,
-          scfFunction: body.service_config_scf_function_name
-            ? { name: body.service_config_scf_function_name, namespace: body.service_config_scf_function_namespace || 'default', qualifier: body.service_config_scf_function_qualifier || '$LATEST' }
-            : undefined,
-          // As the provider does: for an SCF backend the WebSocket bindings are not sent (only for TSF).
-          ...(body.service_config_type === 'TSF'
-            ? { register: ref(body, 'register'), transport: ref(body, 'transport'), cleanup: ref(body, 'cleanup') }
-            : {}),
-        });
-        api = { apiId, serviceId: body.service_id };
-        Object.assign(created, { id: apiId });
-        break;
-      }
-      case 'tencentcloud_api_gateway_service_release':
-        services.gateway.releaseService(body.service_id, body.environment_name, body.release_desc);
-        release = { serviceId: body.service_id, environment: body.environment_name };
-        Object.assign(created, { id: `${body.service_id}#${body.environment_name}` });
-        break;
-      case 'terraform_data':
-        // Provisioners run when the resource is created, as Terraform runs them.
-        for (const provisioner of (body.provisioner ?? []) as Body[]) await runProvisioner(provisioner, node.address, stackDir, options);
-        Object.assign(created, { id: localId('data', node.address), output: body.input });
-        break;
+  // Plan.
+  const planned = new Map<string, PlannedChange>();
+  const planValues = new Map<string, Attributes>();
+  for (const node of nodes) {
+    if (node.data) {
+      const values = DATA_SOURCES[node.type]!(resolveValue(argumentsOf(node.body), lookup(planValues, node.address), node.address) as Body, context(node.address));
+      planValues.set(node.address, values);
+      attributes.set(node.address, values);
+      continue;
     }
-    attributes.set(node.address, created);
+    const wanted = resolveValue(argumentsOf(node.body), lookup(planValues, node.address), node.address) as Body;
+    const prior = state.resources[node.address];
+    let change: PlannedChange;
+    try {
+      change = planResource({ address: node.address, type: node.type, wanted, replaceTriggeredBy: replaceTriggeredBy(node.body), sensitive: sensitiveArguments(node.body), prior, planned });
+    } catch (err) {
+      if (err instanceof RefusedChangeError) throw new LocalApplyError(err.message);
+      throw err;
+    }
+    planned.set(node.address, change);
+    // What dependents see while planning: computed attributes of a new object are unknown.
+    const known = Object.fromEntries(Object.entries(wanted).filter(([, v]) => !containsUnknown(v)));
+    planValues.set(
+      node.address,
+      change.action === 'create' || change.action === 'replace'
+        ? new Proxy({ ...known }, { get: (t, k) => (k in t ? t[k as string] : UNKNOWN), has: () => true })
+        : { ...prior!.attributes, ...wanted },
+    );
+  }
+  const orphans = Object.keys(state.resources).filter((address) => !planned.has(address));
+
+  const changes = [...planned.values()].filter((c) => c.action !== 'no-op');
+  const count = (action: PlannedChange['action']) => changes.filter((c) => c.action === action).length;
+  if (changes.length === 0 && orphans.length === 0) {
+    log(`${stackName}: no changes`);
+  } else {
+    log(`${stackName}: ${count('create')} to add, ${count('update')} to change, ${count('replace')} to replace, ${orphans.length} to destroy`);
   }
 
-  if (!api || !release) throw new LocalApplyError(`${file} declares no API Gateway API and release`);
-  const pushUrl = services.gateway.pushUrl(api.apiId);
+  // Apply: orphans first (dependents before what they depend on), then the plan in order.
+  const done: PlannedChange[] = [];
+  for (const address of orphans.reverse()) {
+    const prior = state.resources[address]!;
+    log(`  ${address}: destroy (no longer in the stack)`);
+    await RESOURCE_TYPES[prior.type]!.delete(prior, context(address));
+    delete state.resources[address];
+    save();
+    done.push({ address, type: prior.type, action: 'delete', reasons: ['no longer in the stack'] });
+  }
+  for (const node of nodes) {
+    if (node.data) continue;
+    const change = planned.get(node.address)!;
+    const args = resolveValue(argumentsOf(node.body), lookup(attributes, node.address), node.address) as Body;
+    const type = RESOURCE_TYPES[node.type]!;
+    const prior = state.resources[node.address];
+    const ctx = context(node.address);
+    if (change.action !== 'no-op') log(`  ${node.address}: ${VERB[change.action]}${change.reasons.length ? ` (${change.reasons.join('; ')})` : ''}`);
+    let values: Attributes;
+    switch (change.action) {
+      case 'no-op':
+        values = { ...prior!.attributes };
+        break;
+      case 'create':
+        values = await type.create(args, ctx);
+        break;
+      case 'update':
+        values = await type.update(args, prior!, ctx);
+        break;
+      default:
+        // Terraform's default for a replacement: destroy, then create.
+        await type.delete(prior!, ctx);
+        delete state.resources[node.address];
+        save();
+        values = await type.create(args, ctx);
+    }
+    attributes.set(node.address, values);
+    if (change.action !== 'no-op') {
+      const { args: storedArgs } = splitArgs(values, args);
+      state.resources = { ...state.resources, [node.address]: { type: node.type, args: storedArgs, configKeys: Object.keys(args), attributes: values } };
+      save();
+    }
+    done.push(change);
+  }
+  // Keep the state in dependency order, as it was applied.
+  state.resources = Object.fromEntries(nodes.filter((n) => state.resources[n.address]).map((n) => [n.address, state.resources[n.address]!]));
+  save();
+
+  const first = (type: string) => nodes.find((n) => n.type === type && !n.data);
+  const apiNode = first('tencentcloud_api_gateway_api');
+  const releaseNode = first('tencentcloud_api_gateway_service_release');
+  if (!apiNode || !releaseNode) throw new LocalApplyError(`${file} declares no API Gateway API and release`);
+  const api = attributes.get(apiNode.address)!;
+  const release = attributes.get(releaseNode.address)!;
+  const bucketNode = first('tencentcloud_cos_bucket');
+  const functions: FunctionRef[] = nodes
+    .filter((n) => n.type === 'tencentcloud_scf_function')
+    .map((n) => attributes.get(n.address)!)
+    .map((f) => ({ name: String(f.name), namespace: String(f.namespace ?? 'default'), qualifier: '$LATEST' }));
 
   const outputs: Record<string, unknown> = {};
   for (const [name, output] of Object.entries<Body>(doc.output ?? {})) {
-    const value = resolveValue(output.value, lookup(`output.${name}`), `output.${name}`);
+    const value = resolveValue(output.value, lookup(attributes, `output.${name}`), `output.${name}`);
     outputs[name] = typeof value === 'string' ? value.replace(/^wss:\/\//, 'ws://') : value;
   }
+  const serviceId = String(api.service_id);
+  const environment = String(release.environment_name);
   return {
     name: stackName,
     region,
-    bucket,
+    bucket: bucketNode ? String(attributes.get(bucketNode.address)!.bucket) : '',
     functions,
-    serviceId: api.serviceId,
-    apiId: api.apiId,
-    environment: release.environment,
-    wsUrl: services.gateway.wsUrl(api.serviceId, release.environment),
-    pushUrl,
+    serviceId,
+    apiId: String(api.id),
+    environment,
+    wsUrl: services.gateway.wsUrl(serviceId, environment),
+    pushUrl: services.gateway.pushUrl(String(api.id)),
     outputs,
+    changes: done,
   };
+}
+
+/** The arguments to store: the configured ones, as the provider read them back after its call. */
+function splitArgs(values: Attributes, configured: Body): { args: Body } {
+  return { args: Object.fromEntries(Object.keys(configured).map((key) => [key, key in values ? values[key] : configured[key]])) };
 }
 
 /** Runs a `local-exec` provisioner as Terraform does: `/bin/sh -c <command>` in its working_dir. */

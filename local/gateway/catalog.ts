@@ -22,6 +22,14 @@ interface Release {
   apis: Map<string, ApiDef>;
 }
 
+/** What the catalog holds, as JSON: what survives a restart of the local cloud. */
+export interface CatalogSnapshot {
+  version: 1;
+  services: ServiceDef[];
+  drafts: ApiDef[];
+  releases: Array<{ serviceId: string; environment: string; description?: string; releasedAt: string; apis: ApiDef[] }>;
+}
+
 /** The registry of services, draft APIs, releases and routes. */
 export class ApiCatalog {
   readonly #minTimeoutSeconds: number;
@@ -108,6 +116,77 @@ export class ApiCatalog {
     let byEnvironment = this.#releases.get(serviceId);
     if (!byEnvironment) this.#releases.set(serviceId, (byEnvironment = new Map()));
     byEnvironment.set(environment, { description, releasedAt: new Date(), apis });
+  }
+
+  /** Cloud API DeleteService: refused while the service has APIs or releases, as the cloud does. */
+  deleteService(serviceId: string): void {
+    this.#requireService(serviceId);
+    const api = [...this.#drafts.values()].find((d) => d.serviceId === serviceId);
+    if (api) throw new GatewayError(GatewayErrorCode.IN_USE, `service ${serviceId} still has API ${api.apiId}`);
+    const released = [...(this.#releases.get(serviceId)?.keys() ?? [])];
+    if (released.length) throw new GatewayError(GatewayErrorCode.IN_USE, `service ${serviceId} is still released to ${released.join(', ')}`);
+    this.#services.delete(serviceId);
+  }
+
+  /** Cloud API ModifyService: a new name or protocol; its APIs and releases stay. */
+  modifyService(def: ServiceDef): void {
+    checkServiceDef(def);
+    this.#requireService(def.serviceId);
+    this.#services.set(def.serviceId, structuredClone(def));
+  }
+
+  /** Cloud API DeleteApi: the draft goes; a release keeps serving its snapshot until the next release. */
+  deleteApi(apiId: string): void {
+    if (!this.#drafts.delete(apiId)) throw new GatewayError(GatewayErrorCode.API_NOT_FOUND, `no API ${apiId}`);
+    this.#pushPaths.delete(ApiCatalog.pushPathOf(apiId));
+  }
+
+  /** Cloud API UnReleaseService: the environment serves nothing of the service any more. */
+  unrelease(serviceId: string, environment: string): void {
+    this.#requireService(serviceId);
+    checkEnvironment(environment);
+    if (!this.#releases.get(serviceId)?.delete(environment)) {
+      throw new GatewayError(GatewayErrorCode.NOT_RELEASED, `service ${serviceId} is not released to ${environment}`);
+    }
+    for (const [key, route] of this.#routes) {
+      if (route.serviceId === serviceId && route.environment === environment) this.#routes.delete(key);
+    }
+  }
+
+  /** Whether a service is released to an environment. */
+  isReleased(serviceId: string, environment: string): boolean {
+    return this.#releases.get(serviceId)?.has(environment) ?? false;
+  }
+
+  service(serviceId: string): ServiceDef | undefined {
+    const def = this.#services.get(serviceId);
+    return def && structuredClone(def);
+  }
+
+  /** Everything, as JSON. */
+  snapshot(): CatalogSnapshot {
+    const releases: CatalogSnapshot['releases'] = [];
+    for (const [serviceId, byEnvironment] of this.#releases) {
+      for (const [environment, release] of byEnvironment) {
+        releases.push({ serviceId, environment, description: release.description, releasedAt: release.releasedAt.toISOString(), apis: [...release.apis.values()] });
+      }
+    }
+    return structuredClone({ version: 1, services: [...this.#services.values()], drafts: [...this.#drafts.values()], releases });
+  }
+
+  /** Loads a snapshot into an empty catalog, checking it as the calls that made it would. */
+  restore(snapshot: CatalogSnapshot): void {
+    if (this.#services.size || this.#drafts.size) throw new GatewayError(GatewayErrorCode.INVALID_PARAMETER, 'restore needs an empty catalog');
+    if (snapshot?.version !== 1) throw new GatewayError(GatewayErrorCode.INVALID_PARAMETER, `unknown catalog snapshot version ${JSON.stringify(snapshot?.version)}`);
+    for (const service of snapshot.services) this.createService(service);
+    for (const draft of snapshot.drafts) this.createApi(draft);
+    for (const release of snapshot.releases) {
+      const apis = new Map(release.apis.map((api) => [api.apiId, structuredClone(api)]));
+      let byEnvironment = this.#releases.get(release.serviceId);
+      if (!byEnvironment) this.#releases.set(release.serviceId, (byEnvironment = new Map()));
+      byEnvironment.set(release.environment, { description: release.description, releasedAt: new Date(release.releasedAt), apis });
+      for (const api of apis.values()) this.#routes.set(routeKey(release.environment, api.path), { serviceId: release.serviceId, environment: release.environment, api });
+    }
   }
 
   /** The released API a WebSocket request path reaches, if any. */

@@ -23,6 +23,10 @@ export const GatewayErrorCode = {
   ALREADY_EXISTS: 'ResourceInUse.AlreadyExists',
   /** A release would serve an environment and path that another service already serves. */
   ROUTE_CONFLICT: 'ResourceInUse.RouteConflict',
+  /** A service still has APIs or releases. */
+  IN_USE: 'ResourceInUse',
+  /** The service is not released to that environment. */
+  NOT_RELEASED: 'FailedOperation.ServiceNotReleased',
   /** The limits given to the gateway are out of range. */
   INVALID_LIMITS: 'InvalidParameterValue.Limits',
 } as const;

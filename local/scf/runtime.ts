@@ -4,7 +4,7 @@
  * limit with a FIFO queue, timeouts that kill the instance, and hot swap of code or configuration.
  */
 import { randomUUID } from 'node:crypto';
-import { realpath } from 'node:fs/promises';
+import { access, copyFile, mkdir, realpath, rename } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { FunctionRef, InvocationResult, Invoker } from '../invoker.js';
@@ -16,6 +16,7 @@ import type { Stream } from './output.js';
 import { type Gauge, InstancePool } from './pool.js';
 import { type ConfigurationChange, DEFAULT_NAMESPACE, type FunctionSpec, type NormalizedSpec, applyChange, normalizeSpec, sameConfiguration } from './spec.js';
 import { unpackZip } from './unpack.js';
+import { readJsonFile, writePrivateJsonFile } from '../json-file.js';
 
 export type { ConfigurationChange, FunctionSpec } from './spec.js';
 export type { RoleCredentials } from './environment.js';
@@ -42,6 +43,19 @@ export interface LocalScfOptions {
   maxInstancesPerFunction?: number;
   /** Where log lines go (default: process.stdout/stderr); each line prefixed `[<function> <request id>]`. */
   log?: (line: string, stream: Stream) => void;
+  /**
+   * A file that keeps the deployed functions across restarts, as SCF keeps them: their
+   * configuration, and their code copied into `<workDir>/code/` (the build folder holds only the
+   * newest zips). Rewritten after every change; {@link LocalScf.restore} deploys what it holds.
+   * Default: nothing kept.
+   */
+  stateFile?: string;
+}
+
+/** What the state file holds. */
+interface SavedFunctions {
+  version: 1;
+  functions: NormalizedSpec[];
 }
 
 /** A deployed function as {@link LocalScf.getFunction} shows it. */
@@ -101,6 +115,7 @@ export class LocalScf implements Invoker {
   /** Management calls per function, run one after another so the last deploy wins. */
   readonly #queues = new Map<string, Promise<unknown>>();
   #stopping: Promise<void> | undefined;
+  readonly #stateFile: string | undefined;
 
   constructor(options: LocalScfOptions) {
     if (!options.credentials?.secretId || !options.credentials.secretKey) {
@@ -114,6 +129,29 @@ export class LocalScf implements Invoker {
     this.#platformEnvironment = { ...options.platformEnvironment };
     this.#maxInstances = max;
     this.#log = options.log ?? ((line, stream) => (stream === 'stderr' ? process.stderr : process.stdout).write(line + '\n'));
+    this.#stateFile = options.stateFile;
+  }
+
+  /**
+   * Deploys the functions the state file holds, as they were (code and configuration). Returns
+   * their names. A function whose stored code is gone is left out, with a log line.
+   */
+  async restore(): Promise<string[]> {
+    if (!this.#stateFile) return [];
+    const saved = readJsonFile<SavedFunctions>(this.#stateFile);
+    if (!saved) return [];
+    if (saved.version !== 1 || !Array.isArray(saved.functions)) throw new ScfError('ERR_BAD_SPEC', `${this.#stateFile} is not a function list this version knows`);
+    const restored: string[] = [];
+    for (const spec of saved.functions) {
+      try {
+        await this.deploy(spec);
+        restored.push(spec.name);
+      } catch (err) {
+        if (!(err instanceof ScfError) || err.code !== 'ERR_BAD_ZIP') throw err;
+        this.#emit(spec.name, DEPLOY_LABEL, `not restored: ${err.message}`, 'stderr');
+      }
+    }
+    return restored;
   }
 
   /**
@@ -135,6 +173,7 @@ export class LocalScf implements Invoker {
     return this.#serialized(keyOf(normalized.name, normalized.namespace), async () => {
       this.#assertRunning();
       const code = await unpackZip(normalized.zipPath, this.#workDir, normalized.name);
+      if (this.#stateFile) normalized.zipPath = await storeCode(normalized.zipPath, code.codeSha256, this.#workDir);
       const handler = parseHandler(normalized.handler);
       if (!code.files.includes(handler.file)) {
         const shown = code.files.length > 10 ? [...code.files.slice(0, 10), '…'] : code.files;
@@ -147,6 +186,7 @@ export class LocalScf implements Invoker {
       const current = this.#functions.get(key);
       if (current && current.version.codeSha256 === code.codeSha256 && sameConfiguration(current.version.spec, normalized)) {
         current.version.spec.zipPath = normalized.zipPath;
+        this.#save();
         return;
       }
       // Module paths are compared with the code root in the instance, and Node resolves symlinks.
@@ -165,6 +205,7 @@ export class LocalScf implements Invoker {
         this.#emit(normalized.name, DEPLOY_LABEL, `reserved environment variables ignored (the platform sets them): ${shadowed.join(', ')}`, 'stderr');
       }
       this.#install(key, version);
+      this.#save();
     });
   }
 
@@ -182,6 +223,7 @@ export class LocalScf implements Invoker {
       const spec = applyChange(current.version.spec, change);
       if (sameConfiguration(current.version.spec, spec)) return;
       this.#install(key, { ...current.version, spec });
+      this.#save();
     });
   }
 
@@ -208,6 +250,7 @@ export class LocalScf implements Invoker {
       const deployed = this.#functions.get(key);
       if (!deployed) throw notFoundError(name, namespace);
       this.#functions.delete(key);
+      this.#save();
       await deployed.pool.retire();
     });
   }
@@ -361,6 +404,12 @@ export class LocalScf implements Invoker {
     for (const line of text.split('\n')) this.#log(`[${name} ${label}] ${line}`, stream);
   }
 
+  #save(): void {
+    if (!this.#stateFile) return;
+    const saved: SavedFunctions = { version: 1, functions: [...this.#functions.values()].map((d) => d.version.spec) };
+    writePrivateJsonFile(this.#stateFile, saved);
+  }
+
   #assertRunning(): void {
     if (this.#stopping) throw new ScfError('ERR_STOPPED', 'the local SCF runtime is stopped');
   }
@@ -375,6 +424,21 @@ export class LocalScf implements Invoker {
     });
     return next;
   }
+}
+
+/** Copies a zip into the code store once per content, as SCF keeps uploaded code; returns the copy's path. */
+async function storeCode(zipPath: string, sha256: string, workDir: string): Promise<string> {
+  const stored = path.join(workDir, 'code', `${sha256.slice(0, 32)}.zip`);
+  if (path.resolve(zipPath) === stored) return stored;
+  try {
+    await access(stored);
+  } catch {
+    await mkdir(path.dirname(stored), { recursive: true, mode: 0o700 });
+    const tmp = `${stored}.${process.pid}.tmp`;
+    await copyFile(zipPath, tmp);
+    await rename(tmp, stored);
+  }
+  return stored;
 }
 
 function keyOf(name: string, namespace: string): string {
