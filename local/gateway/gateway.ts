@@ -11,15 +11,19 @@
  * - the gateway is stopping → 503; a request that is no WebSocket handshake → 400 / 405
  *
  * Connection behaviour (ordering, cleanup on gateway-side closes, limits) is described in
- * connection.ts and limits.ts.
+ * connection.ts and limits.ts. Requests (handshakes and pushes) get `limits.headersTimeoutMs` for
+ * their headers and `limits.requestTimeoutMs` in all, so a client trickling bytes is cut.
+ * Log lines show connection ids shortened (`AbCdEf…`) unless `logFullIds` is set: the push address
+ * has no authentication, so a full id in a shared log is enough to write to that client.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import { isIPv6 } from 'node:net';
+import { type AddressInfo, isIPv6 } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Invoker } from '../invoker.js';
-import { ApiCatalog, type Route } from './catalog.js';
+import { ApiCatalog, type CatalogSnapshot, type Route } from './catalog.js';
+import { readJsonFile, writePrivateJsonFile } from '../json-file.js';
 import { CloseCode, GatewayConnection } from './connection.js';
 import { GatewayError, GatewayErrorCode } from './errors.js';
 import { connectingEvent, closingEvent, readRegisterAnswer } from './events.js';
@@ -45,11 +49,23 @@ export interface LocalGatewayOptions {
   allowShortTimeouts?: boolean;
   /** How long stop() waits for connections to close and their cleanups to end. Default 5000 ms. */
   stopTimeoutMs?: number;
+  /** Log connection ids whole. Default: their first 6 characters and `…` (see {@link logId}). */
+  logFullIds?: boolean;
+  /**
+   * A file that keeps the services, APIs and releases across restarts, as the cloud keeps them:
+   * loaded by the constructor when present, rewritten after every change. Default: nothing kept.
+   */
+  stateFile?: string;
 }
 
 /** A connection id: 24 random bytes in base64, 32 characters that may contain `+`, `/` and `=`. */
 export function newConnectionId(): string {
   return randomBytes(24).toString('base64');
+}
+
+/** A connection id as log lines show it by default: its first 6 characters and `…`. */
+export function logId(id: string): string {
+  return id.length > 6 ? `${id.slice(0, 6)}…` : id;
 }
 
 /** Closed ids remembered so a push to one says "closed" rather than "unknown". */
@@ -63,6 +79,7 @@ export class LocalGateway {
   readonly #invoker: Invoker;
   readonly #limits: GatewayLimits;
   readonly #log: (line: string) => void;
+  readonly #logId: (id: string) => string;
   readonly #stopTimeoutMs: number;
   readonly #catalog: ApiCatalog;
   readonly #push: PushEndpoint;
@@ -76,6 +93,7 @@ export class LocalGateway {
   #wss: WebSocketServer | undefined;
   #port: number | undefined;
   #stopping: Promise<void> | undefined;
+  readonly #stateFile: string | undefined;
 
   constructor(options: LocalGatewayOptions) {
     if (!options?.invoker) throw new GatewayError(GatewayErrorCode.INVALID_PARAMETER, 'LocalGateway needs an invoker');
@@ -86,13 +104,19 @@ export class LocalGateway {
     this.#limits = resolveLimits(options.limits, minTimeout);
     this.#log = options.log ?? ((line) => console.log(`[local gateway] ${line}`));
     this.#stopTimeoutMs = options.stopTimeoutMs ?? 5000;
+    this.#logId = options.logFullIds ? (id) => id : logId;
     this.#catalog = new ApiCatalog(minTimeout);
+    this.#stateFile = options.stateFile;
+    if (this.#stateFile) {
+      const saved = readJsonFile<CatalogSnapshot>(this.#stateFile);
+      if (saved) this.#catalog.restore(saved);
+    }
     this.#push = new PushEndpoint(
       {
         find: (id) => this.#open.get(id),
         wasClosed: (id) => this.#closedIds.has(id),
       },
-      this.#limits.maxMessageBytes,
+      { maxMessageBytes: this.#limits.maxMessageBytes, maxBytesInFlight: this.#limits.maxPushBytesInFlight },
     );
   }
 
@@ -107,6 +131,13 @@ export class LocalGateway {
     return this.#port;
   }
 
+  /** The address listened on, as the server reports it. @throws GatewayError `ERR_NOT_STARTED` before start(). */
+  get address(): AddressInfo {
+    const address = this.#server?.address();
+    if (!address || typeof address !== 'object') throw new GatewayError(GatewayErrorCode.NOT_STARTED, 'the local gateway is not listening; call start() first');
+    return address;
+  }
+
   /** `http://127.0.0.1:PORT`. */
   get origin(): string {
     const host = this.#host === '0.0.0.0' ? '127.0.0.1' : this.#host === '::' ? '::1' : this.#host;
@@ -117,7 +148,16 @@ export class LocalGateway {
   async start(): Promise<void> {
     if (this.#server) return;
     if (this.#stopping) await this.#stopping;
-    const server = createServer((req, res) => this.#onRequest(req, res));
+    const { headersTimeoutMs, requestTimeoutMs } = this.#limits;
+    const server = createServer(
+      {
+        headersTimeout: headersTimeoutMs,
+        requestTimeout: requestTimeoutMs,
+        // Node checks these timeouts every 30 s by default, which would let a trickler stay that long.
+        connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeoutMs / 4))),
+      },
+      (req, res) => this.#onRequest(req, res),
+    );
     // Push clients keep sockets for many broadcasts; Node's 5 s default would race their reuse.
     server.keepAliveTimeout = 65_000;
     const wss = new WebSocketServer({
@@ -177,16 +217,42 @@ export class LocalGateway {
   /** Cloud API CreateService. */
   createService(def: ServiceDef): void {
     this.#catalog.createService(def);
+    this.#save();
+  }
+
+  /** Cloud API ModifyService: name and protocol (the rest is not modelled). */
+  modifyService(def: ServiceDef): void {
+    this.#catalog.modifyService(def);
+    this.#save();
+  }
+
+  /** Cloud API DeleteService. @throws GatewayError `ResourceInUse` while it has APIs or releases. */
+  deleteService(serviceId: string): void {
+    this.#catalog.deleteService(serviceId);
+    this.#save();
+  }
+
+  /** Cloud API DescribeService. */
+  describeService(serviceId: string): ServiceDef | undefined {
+    return this.#catalog.service(serviceId);
   }
 
   /** Cloud API CreateApi: a draft until the service is released. */
   createApi(def: ApiDef): void {
     this.#catalog.createApi(def);
+    this.#save();
   }
 
   /** Cloud API ModifyApi: replaces the draft; live environments change only on release. */
   modifyApi(apiId: string, def: ApiDef): void {
     this.#catalog.modifyApi(apiId, def);
+    this.#save();
+  }
+
+  /** Cloud API DeleteApi: the draft goes; what is released keeps serving until the next release. */
+  deleteApi(apiId: string): void {
+    this.#catalog.deleteApi(apiId);
+    this.#save();
   }
 
   /**
@@ -206,7 +272,24 @@ export class LocalGateway {
    */
   releaseService(serviceId: string, environment: string, description?: string): void {
     this.#catalog.release(serviceId, environment, description);
+    this.#save();
     this.#log(`released service ${serviceId} to ${environment}${description ? ` (${description})` : ''}`);
+  }
+
+  /** Cloud API UnReleaseService: new connections to the environment find nothing (404). */
+  unreleaseService(serviceId: string, environment: string): void {
+    this.#catalog.unrelease(serviceId, environment);
+    this.#save();
+    this.#log(`unreleased service ${serviceId} from ${environment}`);
+  }
+
+  /** Whether the service is released to the environment. */
+  isReleased(serviceId: string, environment: string): boolean {
+    return this.#catalog.isReleased(serviceId, environment);
+  }
+
+  #save(): void {
+    if (this.#stateFile) writePrivateJsonFile(this.#stateFile, this.#catalog.snapshot());
   }
 
   /** `ws://127.0.0.1:PORT/<environment><path>` of a service's API (its first one unless `apiId` is given). */
@@ -282,7 +365,7 @@ export class LocalGateway {
     }
     const verdict = readRegisterAnswer(result, offer.protocols, api.register.name);
     if (!verdict.accept) {
-      this.#log(`refused ${pathname} with ${verdict.status}: ${verdict.reason}`);
+      this.#log(`refused ${pathname.length > 200 ? `${pathname.slice(0, 200)}…` : pathname} with ${verdict.status}: ${verdict.reason}`);
       return refuseHandshake(socket, verdict.status, verdict.reason, headers);
     }
     // The client may have gone while register ran, or the gateway begun stopping: register has
@@ -290,7 +373,7 @@ export class LocalGateway {
     if (this.#stopping || socket.destroyed || !socket.readable || !socket.writable) {
       if (this.#stopping) refuseHandshake(socket, 503, 'the gateway is stopping', headers);
       else socket.destroy();
-      this.#log(`connection ${id} accepted by register but gone before the handshake completed; invoking cleanup`);
+      this.#log(`connection ${this.#logId(id)} accepted by register but gone before the handshake completed; invoking cleanup`);
       if (api.cleanup) await this.#invoker.invoke(api.cleanup, closingEvent(id)).catch(() => undefined);
       return;
     }
@@ -304,6 +387,7 @@ export class LocalGateway {
     const apiId = route.api.apiId;
     const connection = new GatewayConnection(ws, {
       id,
+      logId: this.#logId(id),
       serviceId,
       environment,
       apiId,
@@ -318,12 +402,12 @@ export class LocalGateway {
       onClosed: (c, code, reason) => {
         this.#open.delete(c.id);
         this.#rememberClosed(c.id);
-        this.#log(`closed ${c.id} with ${code}${reason ? ` (${reason})` : ''}`);
+        this.#log(`closed ${this.#logId(c.id)} with ${code}${reason ? ` (${reason})` : ''}`);
       },
     });
     this.#open.set(id, connection);
     this.#track(connection.finished);
-    this.#log(`connected ${id} to /${environment}${route.api.path} (API ${apiId}${protocol ? `, subprotocol ${protocol}` : ''})`);
+    this.#log(`connected ${this.#logId(id)} to /${environment}${route.api.path} (API ${apiId}${protocol ? `, subprotocol ${protocol}` : ''})`);
   }
 
   #track(promise: Promise<void>): void {
