@@ -5,6 +5,7 @@ import { ErrNo } from '../../functions/lib/errors';
 import { ConnectionRegistry } from '../../functions/lib/registry';
 import { startCos, useEnv, type CosFixture } from '../support/cos-fixture';
 import { populate } from '../support/populate';
+import { captureLog } from './capture-log';
 
 describe('cleanup', () => {
   let cos: CosFixture;
@@ -33,6 +34,17 @@ describe('cleanup', () => {
   it('answers malformed events with the reason instead of throwing', async () => {
     expect(await cleanup({})).toMatchObject({ errNo: ErrNo.NO_WEBSOCKET });
     expect(await cleanup({ websocket: { action: 'data send', secConnectionID: 'x' } })).toMatchObject({ errNo: ErrNo.MALFORMED_EVENT, errMsg: expect.stringMatching(/"closing"/) });
+  });
+
+  it('logs connection ids only in their short form', async () => {
+    const [id] = await populate(registry, 1);
+    const logs = captureLog(undefined);
+    try {
+      await cleanup({ websocket: { action: 'closing', secConnectionID: id } });
+    } finally {
+      logs.restore();
+    }
+    expect(logs.lines).toEqual([{ level: 'info', fn: 'cleanup', msg: 'disconnected', id: `${id.slice(0, 6)}…` }]);
   });
 
   it('reports an unreachable store without throwing', async () => {

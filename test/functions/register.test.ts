@@ -4,6 +4,7 @@ import { createAdmissionToken } from '../../functions/lib/admission';
 import { ErrNo } from '../../functions/lib/errors';
 import { keyForConnection } from '../../functions/lib/registry';
 import { startCos, useEnv, type CosFixture } from '../support/cos-fixture';
+import { captureLog } from './capture-log';
 
 function connecting(id: string, extra: Record<string, unknown> = {}) {
   return {
@@ -86,6 +87,52 @@ describe('register', () => {
       expect(expired).toMatchObject({ errNo: ErrNo.ADMISSION_REFUSED, errMsg: expect.stringMatching(/expired at/) });
       for (const id of ['tok-none', 'tok-bad', 'tok-old']) expect(await stored(id)).toBeUndefined();
     });
+  });
+
+  describe('configured for admission with an empty or short secret', () => {
+    for (const [what, env] of [
+      ['an empty secret', { ADMISSION_SECRET: '' }],
+      ['a short secret', { ADMISSION_SECRET: 'short' }],
+      ['no secret where admission is required', { ADMISSION_SECRET: undefined, ADMISSION_REQUIRED: 'true' }],
+    ] as const) {
+      it(`refuses every connection with ${what}, logging the reason`, async () => {
+        const back = useEnv(env);
+        const logs = captureLog(undefined);
+        let answers;
+        try {
+          answers = [
+            await register(connecting('weak-plain', { secWebSocketProtocol: 'chat' })),
+            await register(connecting('weak-none')),
+            await register(connecting('weak-token', { secWebSocketProtocol: `chat, ${createAdmissionToken('short')}` })),
+          ];
+        } finally {
+          logs.restore();
+          back();
+        }
+        for (const answer of answers) {
+          expect(answer).toMatchObject({ errNo: ErrNo.MISCONFIGURED, errMsg: expect.stringMatching(/^admission is configured but ADMISSION_SECRET is (empty|5 bytes|not set).*every connection is refused/) });
+        }
+        expect(logs.lines).toHaveLength(3);
+        for (const line of logs.lines) expect(line).toMatchObject({ level: 'error', fn: 'register', msg: 'refused', errNo: 500, errMsg: answers[0].errMsg });
+        for (const id of ['weak-plain', 'weak-none', 'weak-token']) expect(await stored(id)).toBeUndefined();
+      });
+    }
+  });
+
+  it('logs connection ids only in their short form', async () => {
+    const id = 'Zm9vYmFyYmF6+/==cXV4cXV1eA==wxyz';
+    const logs = captureLog(undefined);
+    try {
+      expect((await register(connecting(id))).errNo).toBe(0);
+      expect((await register(connecting(`${id}2`, { secWebSocketProtocol: 'mqtt' }))).errNo).toBe(ErrNo.UNSUPPORTED_SUBPROTOCOL);
+    } finally {
+      logs.restore();
+    }
+    expect(logs.lines.map((l) => [l.msg, l.id])).toEqual([
+      ['connected', 'Zm9vYm…'],
+      ['refused', 'Zm9vYm…'],
+    ]);
+    expect(logs.raw.join('\n')).not.toContain(id);
   });
 
   it('refuses with the reason when the store is unreachable', async () => {
