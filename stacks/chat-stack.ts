@@ -82,7 +82,7 @@ export class ChatStack extends TerraformStack {
       [Env.PUSH_CONCURRENCY]: String(settings.push.concurrency),
       [Env.PUSH_TIMEOUT_MS]: String(settings.push.timeoutMs),
       // The transport function keeps live connections' records younger than the expiry rule.
-      REGISTRY_EXPIRY_DAYS: String(settings.registryExpiryDays),
+      [Env.REGISTRY_EXPIRY_DAYS]: String(settings.registryExpiryDays),
     };
     if (settings.admission) {
       // The secret is a sensitive variable filled from the environment at deploy time: never in config or synth output.
@@ -92,6 +92,8 @@ export class ChatStack extends TerraformStack {
         description: `Admission secret, read from the environment variable ${settings.admission.secretEnv}`,
       });
       environment[Env.ADMISSION_SECRET] = secret.stringValue;
+      // So that a function given an empty secret refuses everyone instead of admitting everyone.
+      environment[Env.ADMISSION_REQUIRED] = 'true';
     }
     if (props.url) environment[Env.URL] = props.url;
 

@@ -231,12 +231,18 @@ describe('ChatStack', () => {
       for (const doc of Object.values(withSecret)) {
         expect(JSON.stringify(doc)).not.toContain(secret);
         expect(doc.variable.CHAT_PROD_ADMISSION_SECRET).toMatchObject({ type: 'string', sensitive: true });
-        for (const fn of Object.values(all(doc, 'tencentcloud_scf_function'))) expect(fn.environment.ADMISSION_SECRET).toBe('${var.CHAT_PROD_ADMISSION_SECRET}');
+        for (const fn of Object.values(all(doc, 'tencentcloud_scf_function'))) {
+          expect(fn.environment.ADMISSION_SECRET).toBe('${var.CHAT_PROD_ADMISSION_SECRET}');
+          expect(fn.environment.ADMISSION_REQUIRED).toBe('true');
+        }
       }
     } finally {
       delete process.env.CHAT_PROD_ADMISSION_SECRET;
     }
-    for (const fn of Object.values(all(docs['chat-dev-gz'], 'tencentcloud_scf_function'))) expect(fn.environment.ADMISSION_SECRET).toBeUndefined();
+    for (const fn of Object.values(all(docs['chat-dev-gz'], 'tencentcloud_scf_function'))) {
+      expect(fn.environment.ADMISSION_SECRET).toBeUndefined();
+      expect(fn.environment.ADMISSION_REQUIRED).toBeUndefined();
+    }
   });
 
   it('outputs the client URL, ids, function names, bucket and region', () => {
