@@ -50,10 +50,16 @@ describe('LocalCloud', () => {
     expect(text).toMatch(/post-deploy done: bindings set and released, url injected into 3 function\(s\)/);
   });
 
-  it('applies the synthesized stack: the functions carry the local push address', () => {
+  it('applies the synthesized stack: the functions carry the local push address', async () => {
     expect(endpoints.applied.functions.map((f) => f.name).sort()).toEqual(['chat-dev-gz-cleanup', 'chat-dev-gz-register', 'chat-dev-gz-transport']);
     expect(endpoints.applied.bucket).toBe('chat-dev-gz-1250000000');
-    expect(endpoints.pushUrl).toBe(endpoints.applied.pushUrl);
+    // The push address is the gateway's port and the API's id, and the hook injected it into each
+    // function (as the local SCF keeps them).
+    expect(endpoints.pushUrl).toBe(`http://127.0.0.1:${new URL(endpoints.wsUrl).port}/${endpoints.applied.apiId}`);
+    const deployed = JSON.parse(await readFile(path.join(dataDir, 'scf', 'functions.json'), 'utf8')).functions as Array<{ name: string; environment: Record<string, string> }>;
+    expect(deployed.map((f) => [f.name, f.environment.url]).sort()).toEqual(
+      ['chat-dev-gz-cleanup', 'chat-dev-gz-register', 'chat-dev-gz-transport'].map((name) => [name, endpoints.pushUrl]),
+    );
     expect(endpoints.applied.outputs.client_url).toBe(endpoints.wsUrl);
   });
 
@@ -156,20 +162,31 @@ describe('applyStack', () => {
 });
 
 describe('watchSources', () => {
-  it('calls back once per burst of changes', async () => {
+  it('calls back once per burst of changes, with the source files changed in it', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'watch-test-'));
     await mkdir(path.join(dir, 'lib'));
-    let calls = 0;
-    const stop = watchSources(dir, async () => {
-      calls++;
-    }, { debounceMs: 100 });
+    const bursts: string[][] = [];
+    const waiters: Array<() => void> = [];
+    const nextBurst = (count: number) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`expected ${count} burst(s) of changes, saw ${JSON.stringify(bursts)}`)), 10_000);
+        const check = () => (bursts.length >= count ? (clearTimeout(timer), resolve()) : waiters.push(check));
+        check();
+      });
+    // A long debounce, so that five writes in a row are one burst even on a busy machine.
+    const stop = watchSources(dir, async (files) => {
+      bursts.push(files);
+      waiters.splice(0).forEach((w) => w());
+    }, { debounceMs: 400 });
     try {
       for (let i = 0; i < 5; i++) await writeFile(path.join(dir, 'lib', `f${i}.ts`), `export const x = ${i};`);
-      await new Promise((r) => setTimeout(r, 600));
-      expect(calls).toBe(1);
+      await nextBurst(1);
+      expect(bursts).toEqual([['lib/f0.ts', 'lib/f1.ts', 'lib/f2.ts', 'lib/f3.ts', 'lib/f4.ts']]);
+      // A file that is no source is not reported, and does not trigger a burst of its own.
       await writeFile(path.join(dir, 'notes.txt'), 'ignored');
-      await new Promise((r) => setTimeout(r, 400));
-      expect(calls).toBe(1);
+      await writeFile(path.join(dir, 'lib', 'g.ts'), 'export const y = 1;');
+      await nextBurst(2);
+      expect(bursts[1]).toEqual(['lib/g.ts']);
     } finally {
       stop();
       await rm(dir, { recursive: true, force: true });
