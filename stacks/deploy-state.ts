@@ -1,7 +1,8 @@
 /**
  * The per-stack deploy state: what the post-deploy step learned from the cloud (the reverse-push
- * address above all), kept in `.deploy/<stack>.json` (git-ignored) so the next synth feeds it back
- * into the functions' environment and a second deploy plans no change.
+ * address above all) and what it last released, kept in `.deploy/<stack>.json` (git-ignored) so
+ * the next synth feeds it back into the functions' environment and a second deploy plans no
+ * change, and the next post-deploy releases only when the API changed.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -20,6 +21,22 @@ export function deployStatePath(stack: string, env: NodeJS.ProcessEnv = process.
   return path.join(deployStateDir(env), `${stack}.json`);
 }
 
+/** What the post-deploy step last released. */
+export const releaseSchema = z
+  .object({
+    /** `apiFingerprint` of the definition released: SHA-256 hex of its ModifyApiRequest-shaped fields. */
+    fingerprint: z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 hex digest'),
+    /** The API Gateway environment released to. */
+    environment: z.string().min(1),
+    /** `ReleaseService`'s `ReleaseVersion`; absent when the answer had none. */
+    version: z.string().optional(),
+    /** ISO time of the release. */
+    at: z.string(),
+  })
+  .strict();
+
+export type ReleaseRecord = z.infer<typeof releaseSchema>;
+
 export const deployStateSchema = z
   .object({
     version: z.literal(1),
@@ -30,6 +47,11 @@ export const deployStateSchema = z
     /** The gateway's reverse-push address (`DescribeApi` → `InternalDomain`). */
     url: z.string().regex(/^https?:\/\//, 'must be an http(s) address'),
     updatedAt: z.string(),
+    /**
+     * The last release the post-deploy step made (`ReleaseService`). Absent in files written before
+     * the step released on its own, and until its first release: it then releases once.
+     */
+    release: releaseSchema.optional(),
   })
   .strict();
 

@@ -4,7 +4,9 @@
  */
 import type { ApiDef, FunctionRef } from './backends.js';
 import { CloudApiError, CloudApiErrorCode } from './errors.js';
-import { type Params, given, invalid, missing, object, optionalString, requiredNumber, requiredString } from './params.js';
+import { type Params, given, invalid, missing, optionalString, requiredNumber, requiredString } from './params.js';
+import { APIGATEWAY_MODELS } from './sdk-models.js';
+import { fullAnswer } from './shapes.js';
 
 const DEFAULT_NAMESPACE = 'default';
 const LATEST = '$LATEST';
@@ -17,7 +19,7 @@ const REFERENCES = [
   ['cleanup', 'ServiceWebsocketCleanupFunction'],
 ] as const satisfies ReadonlyArray<readonly [keyof ApiDef, string]>;
 
-/** ModifyApi's fields that the local gateway keeps; the others it takes are accepted and ignored. */
+/** ModifyApi's fields that the local gateway keeps; the others the SDK declares are accepted and ignored. */
 export const MODELED_MODIFY_FIELDS: ReadonlySet<string> = new Set([
   'ServiceId',
   'ApiId',
@@ -30,12 +32,13 @@ export const MODELED_MODIFY_FIELDS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * `ApiInfo` of a definition. Fields the local gateway does not keep are left out, except
- * `ApiType` and `AuthType`, which it always behaves as (`NORMAL`, `NONE`). A reference not set is
- * null in its three fields, as the cloud answers unset fields.
+ * `ApiInfo` of a definition, with every field the SDK declares: the ones the local gateway keeps,
+ * `ApiType` and `AuthType`, which it always behaves as (`NORMAL`, `NONE`), and null for the rest
+ * (a nested model such as `ServiceConfig` or `OauthConfig` as that model with null fields), as the
+ * cloud answers fields that are not set. A reference not set is null in its three fields.
  */
 export function toApiInfo(api: ApiDef & { internalDomain: string }, serviceName?: string): Record<string, unknown> {
-  const info: Record<string, unknown> = {
+  const known: Record<string, unknown> = {
     ServiceId: api.serviceId,
     ServiceName: serviceName ?? null,
     ApiId: api.apiId,
@@ -46,19 +49,21 @@ export function toApiInfo(api: ApiDef & { internalDomain: string }, serviceName?
     RequestConfig: { Path: api.path, Method: api.method },
     ServiceType: api.serviceType,
     ServiceTimeout: api.serviceTimeout,
+    InternalDomain: api.internalDomain,
   };
   for (const [key, prefix] of REFERENCES) {
     const ref = api[key] as FunctionRef | undefined;
-    info[`${prefix}Name`] = ref?.name ?? null;
-    info[`${prefix}Namespace`] = ref?.namespace ?? null;
-    info[`${prefix}Qualifier`] = ref?.qualifier ?? null;
+    known[`${prefix}Name`] = ref?.name ?? null;
+    known[`${prefix}Namespace`] = ref?.namespace ?? null;
+    known[`${prefix}Qualifier`] = ref?.qualifier ?? null;
   }
-  info.InternalDomain = api.internalDomain;
-  return info;
+  return fullAnswer(APIGATEWAY_MODELS, 'ApiInfo', known);
 }
 
 /**
- * The definition a ModifyApi request asks for. Like the cloud's, ModifyApi **replaces** the API:
+ * The definition a ModifyApi request asks for, once `checkRequest`
+ * (shapes.ts) has passed it against `ModifyApiRequest`. Like the
+ * cloud's (an assumption: the cloud does not document it), ModifyApi **replaces** the API:
  * a function reference not given is cleared. Only `ApiName` is kept when not given, since an API
  * always has a name. Required (the SDK marks `ServiceTimeout` and `Protocol` optional, but a
  * WebSocket API cannot do without them): ServiceId, ApiId, ServiceType, ServiceTimeout, Protocol,
@@ -73,8 +78,8 @@ export function fromModifyApi(params: Params, current: ApiDef): ApiDef {
   if (protocol !== 'WEBSOCKET') {
     throw new CloudApiError(CloudApiErrorCode.UNSUPPORTED_OPERATION, `\`Protocol\` ${JSON.stringify(protocol)}: the local gateway serves WEBSOCKET APIs only`);
   }
-  if (!given(params, 'RequestConfig')) throw missing('RequestConfig');
-  const requestConfig = object(params.RequestConfig, 'RequestConfig');
+  // the request has been checked against ModifyApiRequest: RequestConfig is an object
+  const requestConfig = params.RequestConfig as Params;
   const path = nestedString(requestConfig, 'RequestConfig', 'Path');
   const method = nestedString(requestConfig, 'RequestConfig', 'Method').toUpperCase();
   if (method !== 'GET') {

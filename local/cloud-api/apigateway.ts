@@ -5,33 +5,18 @@ import { ENVIRONMENTS } from '../gateway/model.js';
 import { MODELED_MODIFY_FIELDS, fromModifyApi, toApiInfo } from './api-info.js';
 import type { ApiDef, ApiGatewayBackend } from './backends.js';
 import { CloudApiError, CloudApiErrorCode } from './errors.js';
-import { type Params, given, invalid, missing, refuseUnknown, requiredString } from './params.js';
+import { type Params, given, invalid, requiredString } from './params.js';
 import type { Product } from './product.js';
+import { APIGATEWAY_MODELS } from './sdk-models.js';
+import { checkRequest } from './shapes.js';
 
 export const APIGATEWAY_VERSION = '2018-08-08';
 
-/** Request fields of each action, from the SDK's models (apigateway_models.d.ts). */
-const DESCRIBE_API_PARAMS = new Set(['ServiceId', 'ApiId']);
-const RELEASE_SERVICE_PARAMS = new Set(['ServiceId', 'EnvironmentName', 'ReleaseDesc', 'ApiIds']);
-const MODIFY_API_PARAMS = new Set([
-  'ServiceId', 'ServiceType', 'RequestConfig', 'ApiId', 'ApiName', 'ApiDesc', 'ApiType', 'AuthType', 'AuthRequired',
-  'ServiceTimeout', 'Protocol', 'EnableCORS', 'ConstantParameters', 'RequestParameters', 'ApiBusinessType',
-  'ServiceMockReturnMessage', 'MicroServices', 'ServiceTsfLoadBalanceConf', 'ServiceTsfHealthCheckConf',
-  'TargetServicesLoadBalanceConf', 'TargetServicesHealthCheckConf', 'ServiceScfFunctionName', 'ServiceWebsocketRegisterFunctionName',
-  'ServiceWebsocketCleanupFunctionName', 'ServiceWebsocketTransportFunctionName', 'ServiceScfFunctionNamespace',
-  'ServiceScfFunctionQualifier', 'ServiceWebsocketRegisterFunctionNamespace', 'ServiceWebsocketRegisterFunctionQualifier',
-  'ServiceWebsocketTransportFunctionNamespace', 'ServiceWebsocketTransportFunctionQualifier', 'ServiceWebsocketCleanupFunctionNamespace',
-  'ServiceWebsocketCleanupFunctionQualifier', 'ServiceScfIsIntegratedResponse', 'IsDebugAfterCharge', 'TagSpecifications',
-  'IsDeleteResponseErrorCodes', 'ResponseType', 'ResponseSuccessExample', 'ResponseFailExample', 'ServiceConfig',
-  'AuthRelationApiId', 'ServiceParameters', 'OauthConfig', 'ResponseErrorCodes', 'IsBase64Encoded', 'IsBase64Trigger',
-  'Base64EncodedTriggerRules', 'EventBusId', 'ServiceScfFunctionType', 'ServiceScfEventIsAsyncCall', 'EIAMAppType',
-  'EIAMAuthType', 'EIAMAppId', 'TokenTimeout',
-]);
-
 /**
- * The apigateway actions on `gateway`. Fields a request may carry but the local gateway does not
- * model (CORS, descriptions, parameters…) are accepted and logged as ignored, so that a caller
- * sending back everything DescribeApi gave it works as against the cloud.
+ * The apigateway actions on `gateway`. Each request is checked against its SDK model first
+ * (`checkRequest`): fields the model lacks, and values of the wrong type, are refused as the cloud
+ * refuses them. Fields the model declares but the local gateway does not keep (CORS,
+ * descriptions, parameters…) are accepted and logged as ignored.
  */
 export function apiGatewayProduct(gateway: ApiGatewayBackend, log: (line: string) => void): Product {
   /** The draft of an API of a service; the cloud's not-found codes otherwise. */
@@ -49,14 +34,14 @@ export function apiGatewayProduct(gateway: ApiGatewayBackend, log: (line: string
     version: APIGATEWAY_VERSION,
     actions: {
       DescribeApi(params: Params) {
-        refuseUnknown(params, DESCRIBE_API_PARAMS, 'DescribeApi');
+        checkRequest(APIGATEWAY_MODELS, 'DescribeApiRequest', params, 'DescribeApi');
         const serviceId = requiredString(params, 'ServiceId');
         const api = requireApi(serviceId, requiredString(params, 'ApiId'));
         return { Result: toApiInfo(api, gateway.describeService?.(serviceId)?.serviceName) };
       },
 
       ModifyApi(params: Params) {
-        refuseUnknown(params, MODIFY_API_PARAMS, 'ModifyApi');
+        checkRequest(APIGATEWAY_MODELS, 'ModifyApiRequest', params, 'ModifyApi');
         const current = requireApi(requiredString(params, 'ServiceId'), requiredString(params, 'ApiId'));
         const def = fromModifyApi(params, current);
         const ignored = Object.keys(params).filter((name) => !MODELED_MODIFY_FIELDS.has(name) && given(params, name));
@@ -67,12 +52,10 @@ export function apiGatewayProduct(gateway: ApiGatewayBackend, log: (line: string
       },
 
       ReleaseService(params: Params) {
-        refuseUnknown(params, RELEASE_SERVICE_PARAMS, 'ReleaseService');
+        checkRequest(APIGATEWAY_MODELS, 'ReleaseServiceRequest', params, 'ReleaseService');
         const serviceId = requiredString(params, 'ServiceId');
         const environment = requiredString(params, 'EnvironmentName');
-        if (!given(params, 'ReleaseDesc')) throw missing('ReleaseDesc');
-        const description = params.ReleaseDesc;
-        if (typeof description !== 'string') throw invalid('ReleaseDesc', `must be a string, got ${JSON.stringify(description)}`);
+        const description = params.ReleaseDesc as string;
         if (!(ENVIRONMENTS as readonly string[]).includes(environment)) {
           throw invalid('EnvironmentName', `must be one of ${ENVIRONMENTS.join(', ')}, got ${JSON.stringify(environment)}`, CloudApiErrorCode.INVALID_ENV);
         }

@@ -16,9 +16,10 @@ export interface ApiGatewayBackend {
   /** Publishes the service's drafts to an environment. Throws `ResourceNotFound.InvalidService` for an unknown service. */
   releaseService(serviceId: string, environment: string, description?: string): void;
   /**
-   * A service, or undefined when unknown. Optional: `LocalGateway` has none, and then a service is
-   * known only through its APIs (an API of another service, or an unknown service, answers
-   * `ResourceNotFound.InvalidApi`) and DescribeApi carries no `ServiceName`.
+   * A service, or undefined when unknown: an unknown service then answers
+   * `ResourceNotFound.InvalidService`. Optional: without it a service is known only through its
+   * APIs (an API of another service, or an unknown service, answers `ResourceNotFound.InvalidApi`)
+   * and DescribeApi carries no `ServiceName`.
    */
   describeService?(serviceId: string): { serviceId: string; serviceName: string } | undefined;
 }

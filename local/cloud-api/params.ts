@@ -1,7 +1,8 @@
 /**
- * Reading an action's JSON parameters the way the Cloud API checks them: a missing required one is
- * `MissingParameter`, a wrong type or value `InvalidParameterValue`, one the action does not take
- * `UnknownParameter`; every message names the parameter.
+ * Reading an action's JSON parameters the way the Cloud API checks them, once `checkRequest`
+ * (shapes.ts) has refused unknown fields (`UnknownParameter`) and wrong types (`InvalidParameter`):
+ * a missing required one is `MissingParameter`, a refused value `InvalidParameterValue`; every
+ * message names the parameter.
  */
 import { CloudApiError, CloudApiErrorCode } from './errors.js';
 
@@ -24,15 +25,10 @@ export function parseParams(body: Buffer): Params {
   return value as Params;
 }
 
-/** Refuses parameters the action does not take, as the cloud does (a typo would otherwise be ignored). */
-export function refuseUnknown(params: Params, known: ReadonlySet<string>, action: string): void {
-  const unknown = Object.keys(params).filter((name) => !known.has(name));
-  if (unknown.length) {
-    throw new CloudApiError(CloudApiErrorCode.UNKNOWN_PARAMETER, `${action} does not take the parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `\`${n}\``).join(', ')}`);
-  }
-}
-
-/** Whether a parameter was given: JSON null counts as absent (the SDK drops nulls before sending). */
+/**
+ * Whether a parameter was given: JSON null counts as absent. The SDK never sends one in an object
+ * (its `deepRemoveNull` drops them at every depth); other clients' nulls are read the same way.
+ */
 export function given(params: Params, name: string): boolean {
   return params[name] !== undefined && params[name] !== null;
 }

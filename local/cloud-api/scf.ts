@@ -9,8 +9,10 @@
  */
 import type { ScfBackend, ScfConfigurationChange, ScfFunctionView } from './backends.js';
 import { CloudApiError, CloudApiErrorCode, toCloudApiError } from './errors.js';
-import { type Params, given, invalid, object, optionalNumber, optionalString, refuseUnknown, requiredString } from './params.js';
+import { type Params, given, invalid, optionalNumber, optionalString, requiredString } from './params.js';
 import type { Product } from './product.js';
+import { SCF_MODELS } from './sdk-models.js';
+import { checkRequest } from './shapes.js';
 
 export const SCF_VERSION = '2018-04-16';
 
@@ -19,13 +21,6 @@ const LATEST = '$LATEST';
 /** Prefixes SCF keeps for its own variables; a function may not set them. */
 const RESERVED_PREFIX = /^(TENCENTCLOUD_|SCF_|QCLOUD_)/;
 
-/** Request fields of each action, from the SDK's models (scf_models.d.ts). */
-const GET_FUNCTION_PARAMS = new Set(['FunctionName', 'Qualifier', 'Namespace', 'ShowCode']);
-const UPDATE_CONFIGURATION_PARAMS = new Set([
-  'FunctionName', 'Description', 'MemorySize', 'Timeout', 'Runtime', 'Environment', 'Namespace', 'VpcConfig', 'Role',
-  'InstallDependency', 'ClsLogsetId', 'ClsTopicId', 'Publish', 'L5Enable', 'Layers', 'DeadLetterConfig', 'PublicNetConfig',
-  'CfsConfig', 'InitTimeout', 'ProtocolParams', 'InstanceConcurrencyConfig', 'DnsCache', 'IntranetConfig', 'IgnoreSysLog',
-]);
 /** The fields of UpdateFunctionConfiguration the local runtime applies; others are accepted and ignored. */
 const APPLIED_UPDATE_FIELDS = new Set(['FunctionName', 'Namespace', 'Environment', 'MemorySize', 'Timeout']);
 
@@ -78,7 +73,7 @@ export function scfProduct(scf: ScfBackend, options: ScfProductOptions): Product
     version: SCF_VERSION,
     actions: {
       GetFunction(params: Params) {
-        refuseUnknown(params, GET_FUNCTION_PARAMS, 'GetFunction');
+        checkRequest(SCF_MODELS, 'GetFunctionRequest', params, 'GetFunction');
         const { fn, key } = requireFunction(params);
         const qualifier = optionalString(params, 'Qualifier');
         if (qualifier !== undefined && qualifier !== LATEST) {
@@ -88,7 +83,7 @@ export function scfProduct(scf: ScfBackend, options: ScfProductOptions): Product
       },
 
       async UpdateFunctionConfiguration(params: Params) {
-        refuseUnknown(params, UPDATE_CONFIGURATION_PARAMS, 'UpdateFunctionConfiguration');
+        checkRequest(SCF_MODELS, 'UpdateFunctionConfigurationRequest', params, 'UpdateFunctionConfiguration');
         const { fn, key } = requireFunction(params);
         const change = readChange(params);
         const ignored = Object.keys(params).filter((name) => !APPLIED_UPDATE_FIELDS.has(name) && given(params, name));
@@ -108,7 +103,7 @@ export function scfProduct(scf: ScfBackend, options: ScfProductOptions): Product
 /** The change a request asks for; `Environment` replaces the whole list (no `Variables`: no variables). */
 function readChange(params: Params): ScfConfigurationChange {
   const change: ScfConfigurationChange = {};
-  if (given(params, 'Environment')) change.environment = readVariables(object(params.Environment, 'Environment'));
+  if (given(params, 'Environment')) change.environment = readVariables(params.Environment as Params);
   const memory = optionalNumber(params, 'MemorySize');
   if (memory !== undefined) change.memoryMb = memory;
   const timeout = optionalNumber(params, 'Timeout');

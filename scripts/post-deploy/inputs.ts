@@ -16,6 +16,11 @@ export interface PostDeployInput {
   functions: { register: string; transport: string; cleanup: string };
   /** The client URL as the stack computes it; written to the outputs file. */
   clientUrl?: string;
+  /**
+   * `ServiceScfFunctionType` as the stack declares it (`service_config_scf_function_type`):
+   * ModifyApi takes it, DescribeApi does not return it. @default 'EVENT'
+   */
+  scfFunctionType: string;
 }
 
 /** Thrown for missing or malformed inputs, naming each. */
@@ -35,6 +40,7 @@ const FLAGS: Record<string, string> = {
   'transport-function': HookEnv.TRANSPORT_FUNCTION,
   'cleanup-function': HookEnv.CLEANUP_FUNCTION,
   'client-url': HookEnv.CLIENT_URL,
+  'scf-function-type': HookEnv.SCF_FUNCTION_TYPE,
 };
 
 /** Usage text listing each flag and the variable it stands for. */
@@ -70,5 +76,6 @@ export function readInput(argv: string[], env: NodeJS.ProcessEnv): PostDeployInp
     qualifier: values.qualifier ?? '$LATEST',
     functions: { register: values['register-function']!, transport: values['transport-function']!, cleanup: values['cleanup-function']! },
     clientUrl: values['client-url'],
+    scfFunctionType: values['scf-function-type'] ?? 'EVENT',
   };
 }

@@ -1,13 +1,16 @@
 /**
- * The post-deploy step: makes the live API's WebSocket bindings match the stack, reads the
- * reverse-push address, injects it into the functions as `url`, and records it. Safe to re-run:
- * each action happens only when something differs, so a second run changes nothing.
+ * The post-deploy step: makes the live API's WebSocket bindings match the stack, releases the
+ * service when the API's definition changed since the step last released it, reads the
+ * reverse-push address, injects it into the functions as `url`, and records it all. Safe to
+ * re-run: each action happens only when something differs, so a second run changes nothing.
+ *
+ * The stack's own release resource releases once, at create, and never again (replacing it would
+ * unrelease first: an outage); every later release is this step's.
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { deployStatePath, readDeployState, writeDeployState, type DeployState } from '../../stacks/deploy-state';
-import { bindingDifferences, declaredBindings, modifyApiRequest } from './bindings';
+import { deployStatePath, readDeployState, writeDeployState, type DeployState, type ReleaseRecord } from '../../stacks/deploy-state';
+import { apiFingerprint, bindingDifferences, declaredBindings, modifyApiRequest, stackFields } from './bindings';
 import type { CloudApi } from './clients';
 import type { PostDeployInput } from './inputs';
 
@@ -24,6 +27,10 @@ export interface RunOptions {
 export interface RunReport {
   bindingsChanged: boolean;
   released: boolean;
+  /** Why it released (`bindings set`, `no release recorded`, `API changed since the last release`, …); undefined when it did not. */
+  releaseReason?: string;
+  /** The release the environment now carries, as recorded in the deploy state. */
+  release?: ReleaseRecord;
   url: string;
   functionsUpdated: string[];
   stateFile: string;
@@ -72,41 +79,62 @@ export async function runPostDeploy(input: PostDeployInput, api: CloudApi, optio
   const done: string[] = [];
   const pending = [
     'check the WebSocket bindings',
+    'release the service if the API changed',
     'read the push address',
     ...names.map((n) => `inject url into ${n}`),
     'write the deploy state',
     'write the outputs file',
   ];
-  const finish = (step: string) => {
-    done.push(step);
+  const finish = (step: string, as: string = step) => {
+    done.push(as);
     pending.splice(pending.indexOf(step), 1);
   };
 
   try {
-    // 1. Bindings: the provider sends none for an SCF backend, so the live API may lack them.
+    // 1. Bindings: the provider sends none for an SCF backend, on create and on update, so the live API may lack them.
     const describe = async () => (await api.describeApi({ ServiceId: input.serviceId, ApiId: input.apiId })).Result as Record<string, unknown>;
     let live = await describe();
     if (!live) throw Object.assign(new Error(`DescribeApi returned no API for ${input.serviceId}/${input.apiId}`), { code: 'ResourceNotFound.InvalidApi' });
     const declared = declaredBindings(input);
     const differences = bindingDifferences(live, declared);
     let bindingsChanged = false;
-    let released = false;
     if (differences.length === 0) {
       log(`[1/4] WebSocket bindings of ${input.apiId} already match the stack`);
       finish('check the WebSocket bindings');
     } else {
+      const request = modifyApiRequest(live, declared, stackFields(input));
       log(`[1/4] WebSocket bindings of ${input.apiId} differ (${differences.length} fields); ModifyApi`);
-      await api.modifyApi(modifyApiRequest(live, declared));
+      await api.modifyApi(request);
       bindingsChanged = true;
-      pending.splice(pending.indexOf('check the WebSocket bindings'), 1, 'release the service');
-      done.push('ModifyApi (bindings set)');
-      const desc = `chat bindings ${createHash('sha256').update(JSON.stringify(declared)).digest('hex').slice(0, 12)}`;
-      log(`      ReleaseService ${input.serviceId} to ${input.environment}`);
-      await api.releaseService({ ServiceId: input.serviceId, EnvironmentName: input.environment, ReleaseDesc: desc });
-      released = true;
-      finish('release the service');
+      finish('check the WebSocket bindings', 'ModifyApi (bindings set)');
       live = await describe();
     }
+
+    // A modified API takes effect only once released: release whenever the definition differs from the last one released.
+    const previous = readDeployState(input.stack, env);
+    const fingerprint = apiFingerprint(live);
+    const last = previous?.release;
+    const releaseReason = bindingsChanged
+      ? 'bindings set'
+      : !last
+        ? 'no release recorded'
+        : last.environment !== input.environment
+          ? `no release recorded for ${input.environment} (the last was to ${last.environment})`
+          : last.fingerprint !== fingerprint
+            ? 'API changed since the last release'
+            : undefined;
+    let release = last;
+    if (releaseReason) {
+      log(`      ReleaseService ${input.serviceId} to ${input.environment}: ${releaseReason}`);
+      const answer = await api.releaseService({ ServiceId: input.serviceId, EnvironmentName: input.environment, ReleaseDesc: `chat api ${fingerprint.slice(0, 12)}` });
+      const version = answer?.Result?.ReleaseVersion;
+      release = { fingerprint, environment: input.environment, ...(typeof version === 'string' && version ? { version } : {}), at: new Date().toISOString() };
+      finish('release the service if the API changed', `ReleaseService to ${input.environment}`);
+    } else {
+      log(`      ${input.environment} already carries this definition (released ${last!.version ?? last!.at}); no release`);
+      finish('release the service if the API changed');
+    }
+    const released = releaseReason !== undefined;
 
     // 2. The reverse-push address.
     const url = String(live.InternalDomain ?? '');
@@ -124,17 +152,19 @@ export async function runPostDeploy(input: PostDeployInput, api: CloudApi, optio
         log(`[3/4] ${name}: url already set`);
       } else {
         const merged = [...variables.filter((v) => v.Key !== 'url'), { Key: 'url', Value: url }];
-        log(`[3/4] ${name}: ${current ? 'updating' : 'setting'} url`);
+        log(`[3/4] ${name}: ${current ? `updating url (push address changed from ${current.Value || '(empty)'} to ${url})` : 'setting url (none set yet)'}`);
         await api.updateFunctionConfiguration({ FunctionName: name, Namespace: input.namespace, Environment: { Variables: merged } });
-        await waitUntilActive(api, name, input.namespace, options);
+        await waitUntilActive(api, name, input.namespace, options, log);
         functionsUpdated.push(name);
       }
       finish(`inject url into ${name}`);
     }
 
-    // 4. State (synth feeds url back, so the next deploy plans no change) and outputs.
-    const previous = readDeployState(input.stack, env);
-    const state: DeployState = { version: 1, stack: input.stack, region: input.region, serviceId: input.serviceId, apiId: input.apiId, url, updatedAt: new Date().toISOString() };
+    // 4. State (synth feeds url back, so the next deploy plans no change; the release, so the next run releases only on a change) and outputs.
+    const state: DeployState = {
+      version: 1, stack: input.stack, region: input.region, serviceId: input.serviceId, apiId: input.apiId, url, updatedAt: new Date().toISOString(),
+      ...(release ? { release } : {}),
+    };
     const stateSame = previous && JSON.stringify({ ...previous, updatedAt: '' }) === JSON.stringify({ ...state, updatedAt: '' });
     const stateFile = stateSame ? deployStatePath(input.stack, env) : writeDeployState(state, env);
     finish('write the deploy state');
@@ -151,20 +181,23 @@ export async function runPostDeploy(input: PostDeployInput, api: CloudApi, optio
     };
     const outputsChanged = writeIfChanged(outputsFile, JSON.stringify(outputs, null, 2) + '\n');
     finish('write the outputs file');
-    const changed = bindingsChanged || functionsUpdated.length > 0 || !stateSame || outputsChanged;
+    const changed = bindingsChanged || released || functionsUpdated.length > 0 || !stateSame || outputsChanged;
     log(`[4/4] ${stateSame ? 'deploy state unchanged' : `deploy state written to ${path.relative(process.cwd(), stateFile)}`}; outputs in ${path.relative(process.cwd(), outputsFile)}`);
-    log(changed ? `post-deploy done: ${[bindingsChanged && 'bindings set and released', functionsUpdated.length && `url injected into ${functionsUpdated.length} function(s)`].filter(Boolean).join(', ') || 'files updated'}` : 'post-deploy: nothing to change');
-    return { bindingsChanged, released, url, functionsUpdated, stateFile, outputsFile, changed };
+    const summary = [bindingsChanged && 'bindings set', released && `released to ${input.environment}`, functionsUpdated.length && `url injected into ${functionsUpdated.length} function(s)`];
+    log(changed ? `post-deploy done: ${summary.filter(Boolean).join(', ') || 'files updated'}` : 'post-deploy: nothing to change');
+    return { bindingsChanged, released, releaseReason, release, url, functionsUpdated, stateFile, outputsFile, changed };
   } catch (err) {
     throw new PartialDeployError(done, pending, err);
   }
 }
 
-async function waitUntilActive(api: CloudApi, name: string, namespace: string, options: RunOptions): Promise<void> {
+/** Polls GetFunction until the function is Active again: the cloud refuses to change it meanwhile. */
+async function waitUntilActive(api: CloudApi, name: string, namespace: string, options: RunOptions, log: (line: string) => void): Promise<void> {
   const deadline = Date.now() + (options.activeTimeoutMs ?? 120_000);
-  for (;;) {
+  for (let polls = 0; ; polls++) {
     const fn = await api.getFunction({ FunctionName: name, Namespace: namespace });
     if (fn.Status === 'Active') return;
+    if (polls === 0) log(`      ${name} is ${fn.Status}; waiting for Active`);
     if (/Failed/i.test(String(fn.Status))) throw Object.assign(new Error(`${name} is ${fn.Status}: ${fn.StatusDesc ?? ''}`), { code: 'FunctionUpdateFailed' });
     if (Date.now() > deadline) throw Object.assign(new Error(`${name} still ${fn.Status} after waiting`), { code: 'FunctionNotActive' });
     await new Promise((r) => setTimeout(r, options.pollMs ?? 1000));

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommonClient } from 'tencentcloud-sdk-nodejs/tencentcloud/common/common_client';
 import { Client as ApiGatewayClient } from 'tencentcloud-sdk-nodejs/tencentcloud/services/apigateway/v20180808/apigateway_client';
 import { Client as ScfClient } from 'tencentcloud-sdk-nodejs/tencentcloud/services/scf/v20180416/scf_client';
+import { readInstalledSdkModels } from '../../local/cloud-api/sdk-dts';
 import { LocalCloudApi } from '../../local/cloud-api/server';
 import { type LocalCredential, randomCredential } from '../../local/credentials';
 import { LocalGateway } from '../../local/gateway/gateway';
@@ -58,6 +59,31 @@ const modifyRequest = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
+/**
+ * Where an answer strays from an SDK model (fields missing or extra, a value of another type), by
+ * path; null stands for "not set" anywhere. Read from the SDK's own table, not the server's.
+ */
+function answerProblems(models: Record<string, Readonly<Record<string, string>>>, model: string, value: Record<string, unknown>, path = ''): string[] {
+  const fields = models[model];
+  const problems = Object.keys(value).filter((name) => !Object.hasOwn(fields, name)).map((name) => `${path}${name}: not in ${model}`);
+  for (const [name, spec] of Object.entries(fields)) {
+    if (!Object.hasOwn(value, name)) problems.push(`${path}${name}: missing`);
+    else problems.push(...valueProblems(models, spec.replace(/\?$/, ''), value[name], `${path}${name}`));
+  }
+  return problems;
+}
+
+function valueProblems(models: Record<string, Readonly<Record<string, string>>>, type: string, value: unknown, path: string): string[] {
+  if (value === null) return [];
+  if (type.endsWith('[]')) {
+    if (!Array.isArray(value)) return [`${path}: not an array`];
+    return value.flatMap((item, i) => valueProblems(models, type.slice(0, -2), item, `${path}[${i}]`));
+  }
+  if (['string', 'number', 'boolean'].includes(type)) return typeof value === type ? [] : [`${path}: not a ${type}`];
+  if (typeof value !== 'object' || Array.isArray(value)) return [`${path}: not a ${type} object`];
+  return answerProblems(models, type, value as Record<string, unknown>, `${path}.`);
+}
+
 /** What a rejected SDK call threw. */
 async function failure(promise: Promise<unknown>): Promise<Error & { code?: string; requestId?: string }> {
   try {
@@ -87,6 +113,19 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
     new ScfClient({ credential, region: REGION, profile: profile(endpoint) });
   const describe_ = async () => (await apigw().DescribeApi({ ServiceId: SERVICE, ApiId: API })).Result as Record<string, any>;
   const wsUrl = () => gateway.wsUrl(SERVICE, 'release');
+  /** A POST signed by the SDK's signer, answered as it came: for what the SDK would not show as sent. */
+  const signedPost = async (action: string, version: string, body: Record<string, unknown>) => {
+    const url = `http://${cloudApi.endpoint}/`;
+    const payload = JSON.stringify(body);
+    const timestamp = Math.floor(Date.now() / 1000);
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json', 'X-TC-Action': action, 'X-TC-Version': version, 'X-TC-Region': REGION, 'X-TC-Timestamp': String(timestamp),
+    };
+    headers.Authorization = Sign.sign3({ method: 'POST', url, payload: Buffer.from(payload), timestamp, service: 'apigateway', secretId: user.secretId, secretKey: user.secretKey, headers });
+    const response = await fetch(url, { method: 'POST', headers, body: payload });
+    expect(response.status).toBe(200);
+    return (await response.json()) as { Response: Record<string, unknown> };
+  };
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'cloud-api-'));
@@ -211,12 +250,73 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
 
     it('answers the cloud’s not-found and invalid-environment codes', async () => {
       expect((await failure(apigw().DescribeApi({ ServiceId: SERVICE, ApiId: 'api-nope' }))).code).toBe('ResourceNotFound.InvalidApi');
-      expect((await failure(apigw().DescribeApi({ ServiceId: 'service-other', ApiId: API }))).code).toBe('ResourceNotFound.InvalidApi');
+      // the local gateway knows its services: an unknown one is named as such
+      expect((await failure(apigw().DescribeApi({ ServiceId: 'service-other', ApiId: API }))).code).toBe('ResourceNotFound.InvalidService');
       expect((await failure(apigw().ModifyApi(modifyRequest({ ApiId: 'api-nope' })))).code).toBe('ResourceNotFound.InvalidApi');
       const env = await failure(apigw().ReleaseService({ ServiceId: SERVICE, EnvironmentName: 'production', ReleaseDesc: 'x' }));
       expect(env.code).toBe('InvalidParameterValue.InvalidEnv');
       expect(env.message).toContain('release, prepub, test');
       expect((await failure(apigw().ReleaseService({ ServiceId: 'service-nope', EnvironmentName: 'release', ReleaseDesc: 'x' }))).code).toBe('ResourceNotFound.InvalidService');
+    });
+
+    it('DescribeApi answers every field of the SDK’s ApiInfo in its declared type, null where nothing is set', async () => {
+      const models = readInstalledSdkModels().apigateway;
+      const info = await describe_();
+      expect(Object.keys(info).sort()).toEqual(Object.keys(models.ApiInfo).sort());
+      expect(answerProblems(models, 'ApiInfo', info)).toEqual([]);
+      // nested models as objects of their declared fields, not set: null
+      for (const [field, model] of [['ServiceConfig', 'ServiceConfig'], ['OauthConfig', 'OauthConfig'], ['ServiceTsfLoadBalanceConf', 'TsfLoadBalanceConfResp'], ['ServiceTsfHealthCheckConf', 'HealthCheckConf']]) {
+        expect(info[field], field).toEqual(Object.fromEntries(Object.keys(models[model]).map((name) => [name, null])));
+      }
+      expect(info).toMatchObject({
+        ServiceName: 'chat_c', ApiType: 'NORMAL', AuthType: 'NONE', RequestConfig: { Path: '/', Method: 'GET' },
+        ApiDesc: null, EnableCORS: null, RequestParameters: null, Tags: null, MicroServicesInfo: null,
+        ...bindings(), InternalDomain: gateway.pushUrl(API),
+      });
+    });
+
+    it('refuses fields the SDK’s request models lack, and wrong types, at any depth, naming the path', async () => {
+      const cases: Array<[string, () => Promise<unknown>, string, string]> = [
+        ['DescribeApi: unknown', () => apigw().DescribeApi({ ServiceId: SERVICE, ApiId: API, Limit: 1 } as never), 'UnknownParameter', '`Limit`'],
+        ['DescribeApi: type', () => apigw().DescribeApi({ ServiceId: SERVICE, ApiId: 42 } as never), 'InvalidParameter', '`ApiId` must be a string, got 42'],
+        // DescribeApi's answer has fields ModifyApi does not take
+        ['ModifyApi: an ApiInfo field', () => apigw().ModifyApi(modifyRequest({ InternalDomain: 'http://x' })), 'UnknownParameter', '`InternalDomain`'],
+        ['ModifyApi: ApiInfo fields', () => apigw().ModifyApi(modifyRequest({ ServiceName: 'chat_c', CreatedTime: 'x' })), 'UnknownParameter', '`ServiceName`, `CreatedTime`'],
+        ['ModifyApi: nested unknown', () => apigw().ModifyApi(modifyRequest({ RequestConfig: { Path: '/', Method: 'GET', Timeout: 1 } })), 'UnknownParameter', '`RequestConfig.Timeout`'],
+        ['ModifyApi: two levels down', () => apigw().ModifyApi(modifyRequest({ ServiceConfig: { CosConfig: { Action: 'x', BucketName: 'b', Region: 'r' } } })), 'UnknownParameter', '`ServiceConfig.CosConfig.Region`'],
+        ['ModifyApi: number', () => apigw().ModifyApi(modifyRequest({ ServiceTimeout: '600' })), 'InvalidParameter', '`ServiceTimeout` must be a number, got "600"'],
+        ['ModifyApi: boolean', () => apigw().ModifyApi(modifyRequest({ EnableCORS: 'false' })), 'InvalidParameter', '`EnableCORS` must be a boolean'],
+        ['ModifyApi: object', () => apigw().ModifyApi(modifyRequest({ OauthConfig: 'none' })), 'InvalidParameter', '`OauthConfig` must be an object (OauthConfig), got "none"'],
+        ['ModifyApi: not an array', () => apigw().ModifyApi(modifyRequest({ ConstantParameters: { Name: 'a' } })), 'InvalidParameter', '`ConstantParameters` must be an array of objects (ConstantParameter)'],
+        ['ModifyApi: in an array', () => apigw().ModifyApi(modifyRequest({ ConstantParameters: [{ Name: 'a' }, { Name: 2 }] })), 'InvalidParameter', '`ConstantParameters[1].Name` must be a string, got 2'],
+        ['ModifyApi: array in array', () => apigw().ModifyApi(modifyRequest({ Base64EncodedTriggerRules: [{ Name: 'a', Value: 'b' }] })), 'InvalidParameter', '`Base64EncodedTriggerRules[0].Value` must be an array of strings'],
+        ['ModifyApi: a single Tag', () => apigw().ModifyApi(modifyRequest({ TagSpecifications: [{ Key: 'k', Value: 'v' }] })), 'InvalidParameter', '`TagSpecifications` must be an object (Tag)'],
+        ['ModifyApi: nested required', () => apigw().ModifyApi(modifyRequest({ MicroServices: [{ ClusterId: 'c', MicroServiceName: 'm' }] })), 'MissingParameter', '`MicroServices[0].NamespaceId`'],
+        ['ReleaseService: unknown', () => apigw().ReleaseService({ ServiceId: SERVICE, EnvironmentName: 'release', ReleaseDesc: 'x', Force: true } as never), 'UnknownParameter', '`Force`'],
+        ['ReleaseService: array', () => apigw().ReleaseService({ ServiceId: SERVICE, EnvironmentName: 'release', ReleaseDesc: 'x', ApiIds: API } as never), 'InvalidParameter', '`ApiIds` must be an array of strings'],
+        ['ReleaseService: element', () => apigw().ReleaseService({ ServiceId: SERVICE, EnvironmentName: 'release', ReleaseDesc: 'x', ApiIds: [API, 7] } as never), 'InvalidParameter', '`ApiIds[1]` must be a string'],
+        ['ReleaseService: required', () => apigw().ReleaseService({ ServiceId: SERVICE, EnvironmentName: 'release' } as never), 'MissingParameter', '`ReleaseDesc`'],
+        ['GetFunction: unknown', () => scfClient().GetFunction({ FunctionName: 'env-echo', Region: REGION } as never), 'UnknownParameter', '`Region`'],
+        ['GetFunction: type', () => scfClient().GetFunction({ FunctionName: 'env-echo', ShowCode: true } as never), 'InvalidParameter', '`ShowCode` must be a string'],
+        ['UpdateFunctionConfiguration: nested unknown', () => scfClient().UpdateFunctionConfiguration({ FunctionName: 'env-echo', Environment: { Variables: [], Secrets: [] } } as never), 'UnknownParameter', '`Environment.Secrets`'],
+        ['UpdateFunctionConfiguration: in an array', () => scfClient().UpdateFunctionConfiguration({ FunctionName: 'env-echo', Environment: { Variables: [{ Key: 'A', Value: 1 }] } } as never), 'InvalidParameter', '`Environment.Variables[0].Value` must be a string, got 1'],
+        ['UpdateFunctionConfiguration: deep', () => scfClient().UpdateFunctionConfiguration({ FunctionName: 'env-echo', ProtocolParams: { WSParams: { IdleTimeOut: '60' } } } as never), 'InvalidParameter', '`ProtocolParams.WSParams.IdleTimeOut` must be a number'],
+        ['UpdateFunctionConfiguration: number', () => scfClient().UpdateFunctionConfiguration({ FunctionName: 'env-echo', Timeout: '3' } as never), 'InvalidParameter', '`Timeout` must be a number'],
+      ];
+      const before = { api: await describe_(), env: { ...scf.getFunction('env-echo')!.environment } };
+      for (const [what, call, code, text] of cases) {
+        const err = await failure(call());
+        expect({ what, code: err.code }).toEqual({ what, code });
+        expect(err.message, what).toContain(text);
+        expect(err.requestId, what).toMatch(/^[0-9a-f-]{36}$/);
+      }
+      expect(await describe_()).toEqual(before.api);
+      expect(scf.getFunction('env-echo')!.environment).toEqual(before.env);
+    });
+
+    it('answers a refused parameter in the Cloud API’s error format', async () => {
+      const response = await signedPost('ModifyApi', '2018-08-08', modifyRequest({ InternalDomain: 'http://x' }));
+      expect(response).toEqual({ Response: { Error: { Code: 'UnknownParameter', Message: 'ModifyApi does not take the parameter `InternalDomain`' }, RequestId: expect.stringMatching(/^[0-9a-f-]{36}$/) } });
     });
   });
 

@@ -64,6 +64,7 @@ describe('post-deploy against the local Cloud API', () => {
       stack: 'chat-t-gz', region: REGION, serviceId: 'service-test1234', apiId: 'api-test5678', environment: 'release', namespace: 'default', qualifier: '$LATEST',
       functions: { register: 'chat-t-register', transport: 'chat-t-transport', cleanup: 'chat-t-cleanup' },
       clientUrl: gateway.wsUrl('service-test1234', 'release'),
+      scfFunctionType: 'EVENT',
     };
     env = {
       TENCENTCLOUD_SECRET_ID: user.secretId,
