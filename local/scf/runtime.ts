@@ -4,7 +4,7 @@
  * limit with a FIFO queue, timeouts that kill the instance, and hot swap of code or configuration.
  */
 import { randomUUID } from 'node:crypto';
-import { access, copyFile, mkdir, realpath, rename } from 'node:fs/promises';
+import { access, copyFile, mkdir, readdir, realpath, rename, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { FunctionRef, InvocationResult, Invoker } from '../invoker.js';
@@ -141,6 +141,12 @@ export class LocalScf implements Invoker {
     const saved = readJsonFile<SavedFunctions>(this.#stateFile);
     if (!saved) return [];
     if (saved.version !== 1 || !Array.isArray(saved.functions)) throw new ScfError('ERR_BAD_SPEC', `${this.#stateFile} is not a function list this version knows`);
+    // Code no saved function uses any more (replaced by later deploys) is dropped.
+    const kept = new Set(saved.functions.map((spec) => path.resolve(spec.zipPath)));
+    const store = path.join(this.#workDir, 'code');
+    for (const file of await readdir(store).catch(() => [] as string[])) {
+      if (file.endsWith('.zip') && !kept.has(path.join(store, file))) await rm(path.join(store, file), { force: true });
+    }
     const restored: string[] = [];
     for (const spec of saved.functions) {
       try {
