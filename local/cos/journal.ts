@@ -8,10 +8,11 @@
  * once most of it is dead. Bodies above {@link INLINE_BODY_BYTES} live in files of their own in {@link BLOB_FOLDER}.
  */
 import { randomUUID } from 'node:crypto';
-import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, truncate } from 'node:fs/promises';
+import { type FileHandle, chmod, open, readdir, readFile, rename, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CodedError } from '../coded-error.js';
 import { STORE_RESERVED_MARKER } from './paths.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, makePrivateDir } from './private-files.js';
 
 /** Bodies up to this size are kept in the journal and in memory; larger ones get a file each. */
 export const INLINE_BODY_BYTES = 64 * 1024;
@@ -72,6 +73,8 @@ export class BucketJournal {
   #pending: PendingWrite[] = [];
   #flushing: Promise<void> | undefined;
   #closed = false;
+  /** Whether {@link BLOB_FOLDER} is known to exist and be private. */
+  #blobFolderReady = false;
 
   private constructor(folder: string, handle: FileHandle, fileBytes: number, warn: (message: string) => void) {
     this.#folder = folder;
@@ -101,11 +104,19 @@ export class BucketJournal {
     }
     let handle: FileHandle;
     try {
-      handle = await open(path, 'a');
+      handle = await open(path, 'a', PRIVATE_FILE_MODE);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new JournalError('ERR_NO_BUCKET_FOLDER', `The bucket folder ${folder} does not exist.`, { cause: err });
       }
+      throw err;
+    }
+    try {
+      // the objects are private whoever created the folder and the file, and whatever the umask
+      await handle.chmod(PRIVATE_FILE_MODE);
+      await chmod(folder, PRIVATE_DIR_MODE);
+    } catch (err) {
+      await handle.close();
       throw err;
     }
     const journal = new BucketJournal(folder, handle, records.validBytes, warn);
@@ -136,7 +147,10 @@ export class BucketJournal {
 
   /** A fresh blob path to stream a large body into before {@link put} records it. */
   async newBlob(): Promise<{ name: string; path: string }> {
-    await mkdir(join(this.#folder, BLOB_FOLDER), { recursive: true });
+    if (!this.#blobFolderReady) {
+      await makePrivateDir(join(this.#folder, BLOB_FOLDER));
+      this.#blobFolderReady = true;
+    }
     const name = randomUUID();
     return { name, path: this.blobPath(name) };
   }
@@ -272,8 +286,9 @@ export class BucketJournal {
       frames.push(frame);
     }
     const bytes = Buffer.concat(frames);
-    const handle = await open(next, 'w');
+    const handle = await open(next, 'w', PRIVATE_FILE_MODE);
     try {
+      await handle.chmod(PRIVATE_FILE_MODE);
       await handle.write(bytes);
       await handle.sync();
     } finally {
@@ -281,7 +296,7 @@ export class BucketJournal {
     }
     await rename(next, path);
     await this.#handle.close();
-    this.#handle = await open(path, 'a');
+    this.#handle = await open(path, 'a', PRIVATE_FILE_MODE);
     this.#fileBytes = bytes.length;
     // recounted: writes applied while the new file was written changed the live records
     this.#liveBytes = 0;

@@ -78,6 +78,11 @@ declare module 's3rver/lib/stores/filesystem.js' {
     copyObject(...args: unknown[]): Promise<unknown>;
     listObjects(bucket: string, options?: Record<string, unknown>): Promise<{ objects: S3Object[]; commonPrefixes: string[]; isTruncated: boolean }>;
     deleteObject(bucket: string, key: string): Promise<void>;
+    /** Stores a bucket's (key undefined) or an object's configuration, e.g. cors or tagging, as `<type>.xml`. */
+    putSubresource(bucket: string, key: string | undefined, resource: { type: string; toXML(indent?: number): string }): Promise<void>;
+    /** Starts a multipart upload: a folder per upload id holding the key and metadata. */
+    initiateUpload(bucket: string, key: string, uploadId: string, metadata: Record<string, unknown>): Promise<void>;
+    putPart(bucket: string, uploadId: string, partNumber: number, content: import('node:stream').Readable): Promise<{ md5: string; size: number }>;
   }
   export = FilesystemStore;
 }

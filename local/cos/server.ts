@@ -5,7 +5,6 @@
  * multipart uploads, bucket settings) to s3rver, running over the same {@link ObjectStore}.
  */
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import { mkdir } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import S3rver from 's3rver';
@@ -17,13 +16,14 @@ import { type RequestTarget, bucketNameProblem, objectKeyProblem, parseRequestTa
 import { type ResponseContext, adaptS3rverResponse, sendEmpty, sendError, sendXml } from './response.js';
 import { type LocalCredential, verifyCosSignature } from './signature.js';
 import { ObjectStore } from './store.js';
+import { makePrivateDir, makeTreePrivate } from './private-files.js';
 import { Listener, listen } from '../listen.js';
 import { readBody } from '../read-body.js';
 
 export type { LocalCredential } from './signature.js';
 
 export interface CosServerOptions {
-  /** Folder holding the objects; created if missing. */
+  /** Folder holding the objects; created if missing. It and everything in it are made owner-only (0700 folders, 0600 files). */
   directory: string;
   /** Default 127.0.0.1 (loopback only). */
   host?: string;
@@ -132,7 +132,7 @@ export class CosServer {
   }
 
   /**
-   * Creates the data folder and the configured buckets, then listens.
+   * Creates the data folder and the configured buckets, makes the folder's contents owner-only, then listens.
    * @throws CosServerError `EADDRINUSE` when the port is taken.
    */
   start(): Promise<void> {
@@ -140,7 +140,9 @@ export class CosServer {
   }
 
   async #open(): Promise<{ server: Server; port: number }> {
-    await mkdir(this.#directory, { recursive: true });
+    await makePrivateDir(this.#directory);
+    // data an earlier version (or s3rver) wrote readable by others becomes owner-only too
+    await makeTreePrivate(this.#directory);
     for (const bucket of this.#buckets) await this.createBucket(bucket);
     const { headersMs, requestMs } = this.#timeouts;
     const server = createServer(

@@ -5,15 +5,16 @@
  * uploads through the overridden methods; the local COS server writes, deletes and lists directly.
  */
 import { createHash } from 'node:crypto';
-import { type Dirent, createReadStream, createWriteStream } from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { type Dirent, createReadStream } from 'node:fs';
+import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import FilesystemStore from 's3rver/lib/stores/filesystem.js';
 import S3Object from 's3rver/lib/models/object.js';
 import { BucketJournal, INLINE_BODY_BYTES, JOURNAL_FILE, type StoredObject, compareKeys } from './journal.js';
 import { STORE_RESERVED_MARKER } from './paths.js';
+import { createPrivateWriteStream, makePrivateDir, writePrivateFile } from './private-files.js';
 
 export { compareKeys } from './journal.js';
 
@@ -39,10 +40,21 @@ const STORED_HEADERS = new Set([
 ]);
 /** Files of the per-object layout earlier versions (and s3rver) used; imported on first open. */
 const LEGACY_OBJECT_SUFFIX = `${STORE_RESERVED_MARKER}object`;
+const LEGACY_TAGGING_SUFFIX = `${STORE_RESERVED_MARKER}tagging.xml`;
+/**
+ * The folder, in a bucket's folder, of objects' sub-resources (s3rver keeps an object's tags as
+ * a file). They are named by a hash of the key, so a key of any length and shape fits in a file
+ * name (at most 255 bytes), where s3rver's `<key>._S3rver_tagging.xml` limited key segments to 233 bytes.
+ */
+export const SUBRESOURCE_FOLDER = `${STORE_RESERVED_MARKER}subresources`;
+/** The object sub-resources s3rver stores; the others (acl) it answers without storing. */
+const OBJECT_SUBRESOURCES = ['tagging'];
 
 export class ObjectStore extends FilesystemStore {
   readonly #journals = new Map<string, Promise<BucketJournal>>();
   readonly #warn: (message: string) => void;
+  /** Buckets whose {@link SUBRESOURCE_FOLDER} may hold files, so deletes look there; others cost no file system call. */
+  readonly #withSubresources = new Set<string>();
 
   constructor(directory: string, warn: (message: string) => void = console.warn) {
     super(directory);
@@ -57,6 +69,12 @@ export class ObjectStore extends FilesystemStore {
   /** Creates the bucket's folder if missing. */
   async createBucket(bucket: string): Promise<void> {
     await this.putBucket(bucket);
+  }
+
+  /** Creates the bucket's folder owner-only, or makes an existing one so. */
+  override async putBucket(bucket: string): Promise<{ name: string; creationDate: Date } | null> {
+    await makePrivateDir(this.getBucketPath(bucket));
+    return this.getBucket(bucket);
   }
 
   /** The bucket's keys after `marker` in COS order (by UTF-8 bytes). */
@@ -101,32 +119,23 @@ export class ObjectStore extends FilesystemStore {
     }
     // a large body goes to a file of its own; a broken upload removes it and leaves the previous version
     const blob = await journal.newBlob();
-    const hash = createHash('md5');
-    let size = 0;
+    let written: { md5: string; size: number };
     try {
-      await pipeline(
-        Buffer.isBuffer(content) ? Readable.from([content]) : content,
-        async function* (chunks: AsyncIterable<Buffer>) {
-          for await (const chunk of chunks) {
-            hash.update(chunk);
-            size += chunk.length;
-            yield chunk;
-          }
-        },
-        createWriteStream(blob.path),
-      );
+      written = await writeHashed(Buffer.isBuffer(content) ? Readable.from([content]) : content, blob.path);
     } catch (err) {
       await rm(blob.path, { force: true });
       throw err;
     }
-    const md5 = hash.digest('hex');
-    await journal.put({ key, md5, size, mtime: Date.now(), metadata, blob: blob.name });
-    return { md5, size };
+    await journal.put({ key, ...written, mtime: Date.now(), metadata, blob: blob.name });
+    return written;
   }
 
-  /** Deletes an object; deleting a missing key succeeds, as on COS. */
+  /** Deletes an object and its sub-resources; deleting a missing key succeeds, as on COS. */
   override async deleteObject(bucket: string, key: string): Promise<void> {
     await (await this.#journal(bucket)).delete(key);
+    if (this.#withSubresources.has(bucket)) {
+      for (const type of OBJECT_SUBRESOURCES) await rm(this.getResourcePath(bucket, key, `${type}.xml`), { force: true });
+    }
   }
 
   /** Writes what is queued and closes every journal. */
@@ -189,8 +198,49 @@ export class ObjectStore extends FilesystemStore {
   override async deleteBucket(bucket: string): Promise<void> {
     const journal = this.#journals.get(bucket);
     this.#journals.delete(bucket);
+    this.#withSubresources.delete(bucket);
     await (await journal?.catch(() => undefined))?.close();
     await super.deleteBucket(bucket);
+  }
+
+  /**
+   * Where s3rver keeps a resource: a bucket's own (cors, website, uploads) as s3rver does, an
+   * object's in {@link SUBRESOURCE_FOLDER} under a hash of its key.
+   */
+  override getResourcePath(bucket: string, key = '', resource: string): string {
+    if (key === '') return super.getResourcePath(bucket, key, resource);
+    return join(this.getBucketPath(bucket), SUBRESOURCE_FOLDER, `${createHash('sha256').update(key).digest('hex')}.${resource}`);
+  }
+
+  /** s3rver's putSubresource, with the file and its folder owner-only. */
+  override async putSubresource(bucket: string, key: string | undefined, resource: { type: string; toXML(indent?: number): string }): Promise<void> {
+    const path = this.getResourcePath(bucket, key, `${resource.type}.xml`);
+    if (key) {
+      await makePrivateDir(dirname(path));
+      this.#withSubresources.add(bucket);
+    }
+    await writePrivateFile(path, resource.toXML(2));
+  }
+
+  /** s3rver's initiateUpload, with the upload's folder and files owner-only. */
+  override async initiateUpload(bucket: string, key: string, uploadId: string, metadata: Record<string, unknown>): Promise<void> {
+    const folder = this.#uploadFolder(bucket, uploadId);
+    await makePrivateDir(folder);
+    await writePrivateFile(join(folder, 'key'), key);
+    await writePrivateFile(join(folder, 'metadata'), JSON.stringify(metadata));
+  }
+
+  /** s3rver's putPart, with the part's files owner-only; resolves once the part is on disk. */
+  override async putPart(bucket: string, uploadId: string, partNumber: number, content: Readable): Promise<{ md5: string; size: number }> {
+    const path = join(this.#uploadFolder(bucket, uploadId), String(partNumber));
+    await makePrivateDir(dirname(path));
+    const written = await writeHashed(content, path);
+    await writePrivateFile(`${path}.md5`, written.md5);
+    return written;
+  }
+
+  #uploadFolder(bucket: string, uploadId: string): string {
+    return join(this.getResourcePath(bucket, undefined, 'uploads'), uploadId);
   }
 
   #journal(bucket: string): Promise<BucketJournal> {
@@ -207,13 +257,14 @@ export class ObjectStore extends FilesystemStore {
   async #openJournal(bucket: string): Promise<BucketJournal> {
     const folder = this.getBucketPath(bucket);
     const journal = await BucketJournal.open(folder, this.#warn);
-    const imported = await this.#importLegacyObjects(folder, '', journal);
+    if (await stat(join(folder, SUBRESOURCE_FOLDER)).then(() => true, () => false)) this.#withSubresources.add(bucket);
+    const imported = await this.#importLegacyObjects(bucket, folder, '', journal);
     if (imported > 0) this.#warn(`local COS: moved ${imported} objects of ${bucket} into ${join(folder, JOURNAL_FILE)}.`);
     return journal;
   }
 
   /** Moves objects kept in the per-object file layout into the journal, then removes their files. */
-  async #importLegacyObjects(directory: string, keyPrefix: string, journal: BucketJournal): Promise<number> {
+  async #importLegacyObjects(bucket: string, directory: string, keyPrefix: string, journal: BucketJournal): Promise<number> {
     let entries: Dirent[];
     try {
       entries = await readdir(directory, { withFileTypes: true });
@@ -224,7 +275,7 @@ export class ObjectStore extends FilesystemStore {
     for (const entry of entries) {
       if (entry.isDirectory() && !entry.name.includes(STORE_RESERVED_MARKER)) {
         const folderKey = keyPrefix + FilesystemStore.decodeKeyPath(entry.name) + '/';
-        imported += await this.#importLegacyObjects(join(directory, entry.name), folderKey, journal);
+        imported += await this.#importLegacyObjects(bucket, join(directory, entry.name), folderKey, journal);
       } else if (entry.isFile() && entry.name.endsWith(LEGACY_OBJECT_SUFFIX)) {
         const key = keyPrefix + FilesystemStore.decodeKeyPath(entry.name.slice(0, -LEGACY_OBJECT_SUFFIX.length));
         const objectPath = join(directory, entry.name);
@@ -234,10 +285,32 @@ export class ObjectStore extends FilesystemStore {
         await this.#write(journal, key, await readFile(objectPath), metadata);
         for (const path of [objectPath, `${objectPath}.md5`, metadataPath]) await rm(path, { force: true });
         imported++;
+      } else if (entry.isFile() && entry.name.length > LEGACY_TAGGING_SUFFIX.length && entry.name.endsWith(LEGACY_TAGGING_SUFFIX)) {
+        // an object's tags, kept beside it in the old layout, move to their place by hash
+        const key = keyPrefix + FilesystemStore.decodeKeyPath(entry.name.slice(0, -LEGACY_TAGGING_SUFFIX.length));
+        const target = this.getResourcePath(bucket, key, 'tagging.xml');
+        await makePrivateDir(dirname(target));
+        this.#withSubresources.add(bucket);
+        await rename(join(directory, entry.name), target);
       }
     }
     return imported;
   }
+}
+
+/** Writes a stream to a new owner-only file, with its MD5 and size. */
+async function writeHashed(content: Readable, path: string): Promise<{ md5: string; size: number }> {
+  const hash = createHash('md5');
+  let size = 0;
+  const count = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      size += chunk.length;
+      done(null, chunk);
+    },
+  });
+  await pipeline(content, count, await createPrivateWriteStream(path));
+  return { md5: hash.digest('hex'), size };
 }
 
 /** The metadata s3rver's controllers read: stored headers plus ETag, Last-Modified and length. */
