@@ -9,8 +9,9 @@ const RANK: Record<Level | 'silent', number> = { debug: 0, info: 1, warn: 2, err
 export const LOGGED_ID_CHARS = 6;
 
 /**
- * A connection id as logs show it: its first characters and `…`, unless `LOG_IDS=full`. Anyone who can
- * read the logs could otherwise push to or close any connection; the prefix still matches the gateway's.
+ * A connection id as logs show it: its first characters and `…`, unless `LOG_IDS=full`. The push
+ * address takes any id without a signature, so a whole id in a log lets its readers push to or close
+ * that connection; the prefix is enough to tell lines apart.
  */
 export function logId(id: string, env: Record<string, string | undefined> = process.env): string {
   if (env.LOG_IDS === 'full' || id.length <= LOGGED_ID_CHARS) return id;

@@ -51,6 +51,25 @@ describe('ConnectionRegistry against the local COS store', () => {
     expect(ids.some((id) => left.has(id))).toBe(false);
   });
 
+  it('lists each record with its last write time, and refresh rewrites only an existing record, content unchanged', async () => {
+    const id = fakeConnectionId();
+    const record = { id, connectedAt: '2026-01-01T00:00:00.000Z', sourceIp: '10.0.0.2', protocol: 'chat' };
+    await registry.add(record);
+    const before = (await registry.entries()).find((e) => e.id === id)!;
+    expect(Number.isFinite(before.lastModified)).toBe(true);
+    // Wait for the clock to move past the write so that the rewrite can be told apart.
+    while (Date.now() <= before.lastModified + 5) await new Promise((r) => setTimeout(r, 5));
+    expect(await registry.refresh(id)).toBe(true);
+    const after = (await registry.entries()).find((e) => e.id === id)!;
+    expect(after.lastModified).toBeGreaterThan(before.lastModified);
+    const object = await cos.cos.getObject({ Bucket: cos.bucket, Region: cos.env.region, Key: keyForConnection(id) });
+    expect(JSON.parse(object.Body.toString())).toEqual(record);
+
+    await registry.remove(id);
+    expect(await registry.refresh(id)).toBe(false);
+    expect(await registry.list()).not.toContain(id);
+  });
+
   it('pages by the last key when a store leaves NextMarker out', async () => {
     // A real proxy in front of the store drops NextMarker, as S3-style listings do.
     const upstream = new URL(cos.server.endpoint);
