@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkAdmissionSecrets } from '../config/admission';
 import { loadConfig } from '../config/load';
 import type { AppConfig } from '../config/schema';
 import { targetsFor, type Target } from '../config/select';
@@ -13,6 +14,7 @@ import { generateBindings } from '../scripts/gen-bindings';
 import { applyStack, type AppliedStack } from './apply/apply';
 import { LocalCloudApi } from './cloud-api/server';
 import { CosServerThread } from './cos/thread';
+import { makePrivateDir } from './cos/private-files';
 import { randomCredential } from './credentials';
 import { LocalGateway } from './gateway/gateway';
 import type { GatewayLimits } from './gateway/limits';
@@ -92,9 +94,11 @@ export class LocalCloud {
 
   /** Builds, synthesizes, starts every service and applies the stack. */
   async start(): Promise<LocalEndpoints> {
+    checkAdmissionSecrets([this.target], this.options.env ?? process.env);
     const ports = { ...DEFAULT_PORTS, ...this.options.ports };
     const started = Date.now();
     try {
+      await makePrivateDir(this.dataDir); // owner-only (0700): it holds connection ids and messages
       generateBindings();
       // Imported only now: the stack's modules import the bindings generated just above.
       const { synthesizeChatApp } = await import('../stacks/app');

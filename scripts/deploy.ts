@@ -3,12 +3,14 @@
  * hook fixes the WebSocket bindings and injects the push address within the same deploy.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { checkAdmissionSecrets } from '../config/admission';
 import { deployStatePath } from '../stacks/deploy-state';
 import { preparedTarget, runCdktf, runMain } from './cloud/cdktf';
 import { outputsPath } from './post-deploy/run';
 
 runMain(() => {
   const { target, extraEnv } = preparedTarget();
+  checkAdmissionSecrets([target]);
   console.log(`deploying ${target.name} (stage ${target.stage}, region ${target.region})`);
   const cdktfOutputs = deployStatePath(target.name).replace(/\.json$/, '.cdktf-outputs.json');
   const status = runCdktf('deploy', target, extraEnv, ['--outputs-file', cdktfOutputs, '--outputs-file-include-sensitive-outputs=false']);

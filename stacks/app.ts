@@ -3,6 +3,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { App } from 'cdktf';
+import { checkAdmissionSecrets } from '../config/admission';
 import type { AppConfig } from '../config/schema';
 import { targetsFor, type Selection, type Target } from '../config/select';
 import { bundleFunctions, type BundleInfo, type FunctionName } from '../scripts/bundle';
@@ -23,6 +24,7 @@ export interface ChatAppOptions {
 /** Synthesizes the selected stacks; returns the app, its stacks and their targets. */
 export async function synthesizeChatApp(options: ChatAppOptions): Promise<{ app: App; stacks: ChatStack[]; targets: Target[] }> {
   const targets = targetsFor(options.config, options.selection);
+  checkAdmissionSecrets(targets, process.env, { required: false });
   const bundles = options.bundles ?? (await bundleFunctions());
   // cdktf creates only the last level of its output folder.
   if (options.outdir) mkdirSync(options.outdir, { recursive: true });
