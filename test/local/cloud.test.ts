@@ -47,7 +47,7 @@ describe('LocalCloud', () => {
     expect(text).toMatch(/running "node --import tsx scripts\/post-deploy\.ts"/);
     expect(text).toMatch(/\[1\/4\] WebSocket bindings of api-\w+ differ \(9 fields\); ModifyApi/);
     for (const fn of ['register', 'transport', 'cleanup']) expect(text).toMatch(new RegExp(`\\[3/4\\] chat-dev-gz-${fn}: setting url`));
-    expect(text).toMatch(/post-deploy done: bindings set and released, url injected into 3 function\(s\)/);
+    expect(text).toMatch(/post-deploy done: bindings set, released to release, url injected into 3 function\(s\)/);
   });
 
   it('applies the synthesized stack: the functions carry the local push address', async () => {
