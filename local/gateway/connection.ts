@@ -13,6 +13,9 @@
  * - Frames still held back by the throttle when the connection ends are dropped, so the rate limit
  *   never delays cleanup; frames already admitted are delivered.
  * - Pushes are not rate-limited; they count as activity for the idle timeout, as do pings and pongs.
+ * - A push that would leave more than `maxBufferedBytes` unsent to a client (one that stopped
+ *   reading) is not sent: the connection is closed with 1008, so the gateway never holds an
+ *   unbounded backlog for one socket.
  */
 import { WebSocket } from 'ws';
 import type { FunctionRef, InvocationResult, Invoker } from '../invoker.js';
@@ -37,6 +40,8 @@ const MAX_REASON_BYTES = 123;
 
 export interface ConnectionOptions {
   id: string;
+  /** The id as log lines show it (shortened by default). */
+  logId: string;
   serviceId: string;
   environment: string;
   apiId: string;
@@ -102,7 +107,7 @@ export class GatewayConnection {
     ws.on('ping', () => this.#touch());
     ws.on('pong', () => this.#touch());
     // ws closes the connection itself after these (1009 for an oversized message, 1007 for bad UTF-8, ...).
-    ws.on('error', (err) => options.log(`connection ${this.id}: ${err.message}`));
+    ws.on('error', (err) => options.log(`connection ${options.logId}: ${err.message}`));
     ws.on('close', (code, reason) => this.#onClose(code, reason.toString('utf8')));
 
     this.#armIdle(options.idleTimeoutMs);
@@ -114,19 +119,30 @@ export class GatewayConnection {
     return !this.#closing && !this.#closed && this.#ws.readyState === WebSocket.OPEN;
   }
 
-  /** Sends a pushed frame; false when the connection is closed or closing. */
-  deliver(payload: string | Buffer, binary: boolean): boolean {
-    if (!this.isOpen) return false;
+  /**
+   * Sends a pushed frame of `bytes` bytes. Returns why it was not sent, or undefined once sent: the
+   * connection is closed or closing, or the client is not reading (it is then closed with 1008).
+   */
+  deliver(payload: string | Buffer, binary: boolean, bytes: number): string | undefined {
+    if (!this.isOpen) return 'is closing';
+    const { maxBufferedBytes } = this.#options.limits;
+    if (this.#ws.bufferedAmount + bytes > maxBufferedBytes) {
+      const reason = `client not reading: over ${maxBufferedBytes} bytes waiting to be sent`;
+      this.close(CloseCode.POLICY_VIOLATION, reason);
+      return `was closed (${reason}); not sent`;
+    }
     this.#ws.send(payload, { binary });
     this.#touch();
-    return true;
+    return undefined;
   }
 
   /** Closes from the gateway's side; the client gets `code` and `reason`, then cleanup runs. */
   close(code: number, reason: string): void {
     if (this.#closing || this.#closed) return;
     this.#closing = true;
-    this.#options.log(`connection ${this.id}: closing with ${code}${reason ? ` (${reason})` : ''}`);
+    // a connection paused for backpressure must read again to see the client's close frame
+    if (this.#ws.isPaused) this.#ws.resume();
+    this.#options.log(`connection ${this.#options.logId}: closing with ${code}${reason ? ` (${reason})` : ''}`);
     this.#ws.close(code, fitReason(reason));
     // ws waits 30 s for the client's close frame; the gateway does not hold a socket that long.
     this.#graceTimer = setTimeout(() => this.#ws.terminate(), CLOSE_GRACE_MS);
@@ -148,7 +164,9 @@ export class GatewayConnection {
       bytes: data.length,
       admitted: false,
     };
-    if (limits.rateLimitAction === 'close') {
+    if (!limits.rateLimits) {
+      frame.admitted = true;
+    } else if (limits.rateLimitAction === 'close') {
       const over = this.#overRate(frame.bytes);
       if (over) {
         this.close(CloseCode.POLICY_VIOLATION, over);
@@ -157,7 +175,7 @@ export class GatewayConnection {
       this.#take(frame.bytes);
       frame.admitted = true;
     }
-    if (this.#inbox.length >= limits.maxQueuedFrames) {
+    if (limits.rateLimits && this.#inbox.length >= limits.maxQueuedFrames) {
       const reason =
         limits.rateLimitAction === 'throttle'
           ? `rate limit exceeded: more than ${limits.maxQueuedFrames} frames waiting`
@@ -166,6 +184,8 @@ export class GatewayConnection {
       return;
     }
     this.#inbox.push(frame);
+    // Without rate limits, a fast sender is slowed by TCP rather than closed.
+    if (!limits.rateLimits && this.#inbox.length >= limits.maxQueuedFrames) this.#ws.pause();
     void this.#pump();
   }
 
@@ -202,6 +222,7 @@ export class GatewayConnection {
           frame.admitted = true;
         }
         this.#inbox.shift();
+        if (this.#ws.isPaused && this.#inbox.length <= this.#options.limits.maxQueuedFrames / 2) this.#ws.resume();
         await this.#transport(frame);
       }
     } finally {
@@ -223,7 +244,7 @@ export class GatewayConnection {
   }
 
   #fail(detail: string, reason: string): void {
-    this.#options.log(`connection ${this.id}: ${detail}`);
+    this.#options.log(`connection ${this.#options.logId}: ${detail}`);
     this.close(CloseCode.INTERNAL_ERROR, reason);
   }
 
@@ -244,7 +265,7 @@ export class GatewayConnection {
       const api = this.#options.api();
       if (!api.cleanup) return;
       const result = await this.#invoke(api.cleanup, closingEvent(this.id));
-      if (!result.ok) this.#options.log(`connection ${this.id}: cleanup function ${api.cleanup.name} failed (${result.kind}): ${result.message}`);
+      if (!result.ok) this.#options.log(`connection ${this.#options.logId}: cleanup function ${api.cleanup.name} failed (${result.kind}): ${result.message}`);
     } finally {
       this.#resolveFinished();
     }

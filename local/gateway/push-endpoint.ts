@@ -3,6 +3,13 @@
  *
  * This is the hot path of every broadcast (one POST per recipient), so it logs nothing per
  * request, keeps sockets alive and does no more than parse, check and send.
+ *
+ * Bounds, so no client of the address can make the gateway hold unbounded memory:
+ * - a body over 8 MiB is refused (413);
+ * - bodies being read at once count against `maxBytesInFlight` by their declared length (a chunked
+ *   body, of unknown length, counts as the 8 MiB maximum): a request beyond it is answered 503 with
+ *   errNo {@link PushErrNo.BUSY} before its body is read, and Node discards the body unbuffered;
+ * - what an answer echoes from the request (an id, a field's value) is cut to 64 characters.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody } from '../read-body.js';
@@ -18,18 +25,22 @@ export const PushErrNo = {
   MESSAGE_TOO_LARGE: 3,
   /** No API at this address (HTTP 404). */
   UNKNOWN_API: 4,
+  /** Too many push bodies are being read at once (HTTP 503): nothing was sent; the push may be retried. */
+  BUSY: 5,
 } as const;
 
 /** A request body larger than this cannot hold a frame within the limit, even JSON-escaped. */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** Characters of a request's value an answer repeats. */
+const MAX_ECHO_CHARS = 64;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const OK_BODY = Buffer.from(JSON.stringify({ errNo: PushErrNo.OK, errMsg: 'ok' }));
 
 /** A connection as the push endpoint sees it. */
 export interface PushTarget {
   readonly apiId: string;
-  /** False when the connection is closed or closing. */
-  deliver(payload: string | Buffer, binary: boolean): boolean;
+  /** Sends `bytes` bytes; returns why the frame was not sent, or undefined once sent. */
+  deliver(payload: string | Buffer, binary: boolean, bytes: number): string | undefined;
   readonly isOpen: boolean;
   close(code: number, reason: string): void;
 }
@@ -49,10 +60,22 @@ type PushRequest =
 export class PushEndpoint {
   readonly #directory: PushDirectory;
   readonly #maxMessageBytes: number;
+  readonly #maxBytesInFlight: number;
+  #bytesInFlight = 0;
 
-  constructor(directory: PushDirectory, maxMessageBytes: number) {
+  /**
+   * @param limits.maxMessageBytes largest frame sent
+   * @param limits.maxBytesInFlight request body bytes read at once, across requests
+   */
+  constructor(directory: PushDirectory, limits: { maxMessageBytes: number; maxBytesInFlight: number }) {
     this.#directory = directory;
-    this.#maxMessageBytes = maxMessageBytes;
+    this.#maxMessageBytes = limits.maxMessageBytes;
+    this.#maxBytesInFlight = limits.maxBytesInFlight;
+  }
+
+  /** Body bytes counted as being read now. */
+  get bytesInFlight(): number {
+    return this.#bytesInFlight;
   }
 
   /** Answers one push request addressed to `apiId` (an API that exists). */
@@ -70,8 +93,26 @@ export class PushEndpoint {
       req.destroy();
       return;
     }
+    const reserved = req.headers['content-length'] === undefined ? MAX_BODY_BYTES : declared;
+    if (this.#bytesInFlight + reserved > this.#maxBytesInFlight) {
+      // Left unread: once the answer is sent, Node discards the body without buffering it.
+      res.setHeader('connection', 'close');
+      res.setHeader('retry-after', '1');
+      answer(res, 503, PushErrNo.BUSY, `busy: over ${this.#maxBytesInFlight} bytes of push bodies are being read; nothing was sent, try again`);
+      return;
+    }
+    this.#bytesInFlight += reserved;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.#bytesInFlight -= reserved;
+    };
+    // 'close' also comes for a request cut before its body ended.
+    req.once('close', release);
     readBody(req, MAX_BODY_BYTES).then(
       (body) => {
+        release();
         if (!body) {
           answer(res, 413, PushErrNo.MESSAGE_TOO_LARGE, `message too large: the request body is over ${MAX_BODY_BYTES} bytes`);
           return;
@@ -83,7 +124,10 @@ export class PushEndpoint {
         }
         this.#apply(res, apiId, parsed);
       },
-      () => res.destroy(),
+      () => {
+        release();
+        res.destroy();
+      },
     );
   }
 
@@ -91,7 +135,7 @@ export class PushEndpoint {
     const target = this.#directory.find(push.id);
     if (!target) {
       const why = this.#directory.wasClosed(push.id) ? 'is closed' : 'is unknown';
-      answer(res, 200, PushErrNo.NO_CONNECTION, `connection ${push.id} ${why}`);
+      answer(res, 200, PushErrNo.NO_CONNECTION, `connection ${echo(push.id)} ${why}`);
       return;
     }
     if (target.apiId !== apiId) {
@@ -113,8 +157,9 @@ export class PushEndpoint {
       answer(res, 200, PushErrNo.MESSAGE_TOO_LARGE, `message too large: ${size} bytes, over the ${this.#maxMessageBytes}-byte limit; not sent`);
       return;
     }
-    if (!target.deliver(payload, push.binary)) {
-      answer(res, 200, PushErrNo.NO_CONNECTION, `connection ${push.id} is closing`);
+    const notSent = target.deliver(payload, push.binary, size);
+    if (notSent !== undefined) {
+      answer(res, 200, PushErrNo.NO_CONNECTION, `connection ${push.id} ${notSent}`);
       return;
     }
     sendOk(res);
@@ -135,11 +180,17 @@ export function parsePush(body: Buffer): PushRequest | string {
   const { action, secConnectionID: id, dataType, data } = ws as Record<string, unknown>;
   if (typeof id !== 'string' || id === '') return 'missing websocket.secConnectionID';
   if (action === 'closing') return { action, id };
-  if (action !== 'data send') return `websocket.action must be "data send" or "closing", got ${JSON.stringify(action)}`;
-  if (dataType !== 'text' && dataType !== 'binary') return `websocket.dataType must be "text" or "binary", got ${JSON.stringify(dataType)}`;
+  if (action !== 'data send') return `websocket.action must be "data send" or "closing", got ${echo(JSON.stringify(action))}`;
+  if (dataType !== 'text' && dataType !== 'binary') return `websocket.dataType must be "text" or "binary", got ${echo(JSON.stringify(dataType))}`;
   if (typeof data !== 'string') return 'websocket.data must be a string (base64 when dataType is "binary")';
   if (dataType === 'binary' && (data.length % 4 !== 0 || !BASE64.test(data))) return 'websocket.data is not valid base64';
   return { action, id, binary: dataType === 'binary', data };
+}
+
+/** A value from the request as an answer may repeat it: at most 64 characters, then `…`. */
+export function echo(value: string | undefined): string {
+  if (value === undefined) return 'undefined';
+  return value.length > MAX_ECHO_CHARS ? `${value.slice(0, MAX_ECHO_CHARS)}…` : value;
 }
 
 function sendOk(res: ServerResponse): void {

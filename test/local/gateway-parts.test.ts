@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiCatalog } from '../../local/gateway/catalog';
 import { fitReason } from '../../local/gateway/connection';
 import { readRegisterAnswer } from '../../local/gateway/events';
-import { resolveLimits } from '../../local/gateway/limits';
+import { describeLimits, resolveLimits } from '../../local/gateway/limits';
 import type { ApiDef } from '../../local/gateway/model';
 import { parsePush } from '../../local/gateway/push-endpoint';
 import { TableInvoker } from '../../local/gateway/table-invoker';
@@ -50,7 +50,12 @@ describe('limits', () => {
       messagesPerSecond: 10,
       bytesPerSecond: 131072,
       rateLimitAction: 'close',
+      rateLimits: true,
       maxQueuedFrames: 100,
+      maxBufferedBytes: 4 * 1024 * 1024,
+      maxPushBytesInFlight: 32 * 1024 * 1024,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
       maxConnectionSeconds: 7200,
     });
     expect(resolveLimits({ idleTimeoutSeconds: 30, messagesPerSecond: undefined }).messagesPerSecond).toBe(10);
@@ -59,6 +64,22 @@ describe('limits', () => {
     expect(resolveLimits({ idleTimeoutSeconds: 1 }, 0.1).idleTimeoutSeconds).toBe(1);
     expect(() => resolveLimits({ rateLimitAction: 'drop' as never })).toThrow(/"close" or "throttle"/);
     expect(() => resolveLimits({ maxMessageBytes: 0 })).toThrow(/maxMessageBytes/);
+    expect(() => resolveLimits({ maxBufferedBytes: 1000 })).toThrow(/maxBufferedBytes must be at least maxMessageBytes \(262144\)/);
+    expect(() => resolveLimits({ headersTimeoutMs: 40_000 })).toThrow(/headersTimeoutMs \(40000\) must not exceed limits.requestTimeoutMs \(30000\)/);
+    expect(() => resolveLimits({ requestTimeoutMs: -1 })).toThrow(/requestTimeoutMs must be a positive integer/);
+    expect(() => resolveLimits({ rateLimits: 'off' as never })).toThrow(/rateLimits must be true or false/);
+  });
+
+  it('describes the limits in force on one line', () => {
+    expect(describeLimits(resolveLimits(), 600)).toBe(
+      '256 KB per message (close 1009); 10 msg/s and 128 KB/s per connection (close 1008); 4 MB unread per connection (close 1008); idle 600 s; max 7200 s',
+    );
+    expect(describeLimits(resolveLimits({ rateLimits: false, idleTimeoutSeconds: 30 }), 600)).toBe(
+      '256 KB per message (close 1009); no rate limits; 4 MB unread per connection (close 1008); idle 30 s; max 7200 s',
+    );
+    expect(describeLimits(resolveLimits({ rateLimitAction: 'throttle', maxMessageBytes: 1000 }))).toBe(
+      "1000 bytes per message (close 1009); 10 msg/s and 128 KB/s per connection (throttled; close 1008 past 100 waiting); 4 MB unread per connection (close 1008); idle: the API's timeout; max 7200 s",
+    );
   });
 });
 

@@ -1,10 +1,13 @@
+import net from 'node:net';
+import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, type ClientOptions } from 'ws';
 import type { Invoker } from '../../local/invoker';
-import { LocalGateway, type LocalGatewayOptions } from '../../local/gateway/gateway';
+import { LocalGateway, logId, type LocalGatewayOptions } from '../../local/gateway/gateway';
 import type { ApiDef } from '../../local/gateway/model';
 import { PushErrNo } from '../../local/gateway/push-endpoint';
 import { type Handler, TableInvoker } from '../../local/gateway/table-invoker';
+import { trickle } from '../support/slow-client';
 
 const SERVICE = 'service-test';
 const API = 'api-test';
@@ -12,6 +15,15 @@ const ID = /^[A-Za-z0-9+/]{30}[A-Za-z0-9+/=]{2}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Settles as `promise` does, or fails saying what it waited for after `ms`, well before the test timeout. */
+function within<T>(promise: Promise<T>, what: string, ms = 10_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 /** Polls until `check` is true; fails with `what` after `timeoutMs`. */
 async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
@@ -74,19 +86,31 @@ async function setup(options: Partial<LocalGatewayOptions> & { api?: Partial<Api
 /** A real ws client whose messages and close are recorded from the start. */
 class Client {
   readonly messages: Array<{ data: Buffer; binary: boolean }> = [];
-  readonly closed: Promise<{ code: number; reason: string }>;
-  readonly opened: Promise<void>;
   readonly ws: WebSocket;
+  readonly #closed: Promise<{ code: number; reason: string }>;
+  readonly #opened: Promise<void>;
 
   constructor(url: string, protocols?: string[], options?: ClientOptions) {
     this.ws = new WebSocket(url, protocols, options);
     this.ws.on('message', (data, binary) => this.messages.push({ data: data as Buffer, binary }));
-    this.closed = new Promise((resolve) => this.ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-    this.opened = new Promise((resolve, reject) => {
+    this.#closed = new Promise((resolve) => this.ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.#opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve());
       this.ws.once('error', reject);
     });
+    // the client may be refused on purpose; whoever waits on `opened` sees it
+    this.#opened.catch(() => undefined);
     cleanups.push(() => this.ws.terminate());
+  }
+
+  /** The close, or a failure naming it after 10 s. */
+  get closed(): Promise<{ code: number; reason: string }> {
+    return within(this.#closed, 'the client to be closed');
+  }
+
+  /** The open, or a failure after 10 s. */
+  get opened(): Promise<void> {
+    return within(this.#opened, 'the handshake to complete');
   }
 
   static async open(url: string, protocols?: string[], options?: ClientOptions): Promise<Client> {
@@ -107,7 +131,7 @@ class Client {
 
 /** Connects expecting a refused handshake; gives its status, headers and body. */
 function refusal(url: string, protocols?: string[]): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
+  const refused = new Promise<{ status: number; body: string; headers: Record<string, unknown> }>((resolve, reject) => {
     const ws = new WebSocket(url, protocols);
     cleanups.push(() => ws.terminate());
     ws.once('open', () => reject(new Error('the handshake was accepted')));
@@ -118,10 +142,12 @@ function refusal(url: string, protocols?: string[]): Promise<{ status: number; b
       res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
     });
   });
+  return within(refused, `the handshake to ${url} to be refused`);
 }
 
 async function post(url: string, body: unknown): Promise<{ status: number; json: { errNo: number; errMsg: string } }> {
   const res = await fetch(url, {
+    signal: AbortSignal.timeout(10_000),
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -308,6 +334,7 @@ describe('handshake', () => {
 
 describe('frames', () => {
   it('reaches transport in order, one invocation at a time per connection', async () => {
+    // 50 frames at once: over the default 10 messages/s, so the rate is raised to 1000
     const { table, url } = await setup({ limits: { messagesPerSecond: 1000 } });
     let inFlight = 0;
     let maxInFlight = 0;
@@ -520,14 +547,14 @@ describe('limits', () => {
     const calm = await Client.open(url);
     for (let i = 0; i < 10; i++) calm.ws.send(`calm ${i}`);
     await table.waitForCalls('transport', 10);
-    await sleep(100);
-    expect(calm.ws.readyState).toBe(WebSocket.OPEN);
 
     const eager = await Client.open(url);
     for (let i = 0; i < 20; i++) eager.ws.send(`eager ${i}`);
     const closed = await eager.closed;
     expect(closed.code).toBe(1008);
     expect(closed.reason).toBe('rate limit exceeded: more than 10 messages per second');
+    // the calm one, whose 10 came at once, is still open after the eager one was closed
+    expect(calm.ws.readyState).toBe(WebSocket.OPEN);
     // what passed the limit was still delivered, in order, and cleanup came last
     const [cleanup] = await table.waitForCalls('cleanup');
     const eagerId = idOf(table, 1);
@@ -570,19 +597,25 @@ describe('limits', () => {
   it('closes idle connections with 1001 and connections past the maximum duration, invoking cleanup for both', async () => {
     expect(() => new LocalGateway({ invoker: new TableInvoker(), limits: { idleTimeoutSeconds: 1 } })).toThrow(/10-7200 seconds/);
     const { table, url, gateway } = await setup({ allowShortTimeouts: true, limits: { idleTimeoutSeconds: 0.8, maxConnectionSeconds: 2 } });
-    const silent = await Client.open(url);
+    const order: string[] = [];
+    // chatty connects first: without its pings it would be the first to go idle
     const chatty = await Client.open(url);
-    const pinger = setInterval(() => chatty.ws.ping(), 200);
-    cleanups.push(() => clearInterval(pinger));
-    const opened = performance.now();
-
-    expect(await silent.closed).toEqual({ code: 1001, reason: 'idle timeout' });
-    const idleAfter = performance.now() - opened;
-    expect(idleAfter).toBeGreaterThan(700);
-    expect(chatty.ws.readyState).toBe(WebSocket.OPEN);
-
-    expect(await chatty.closed).toEqual({ code: 1001, reason: 'maximum connection duration reached' });
-    expect(performance.now() - opened).toBeGreaterThan(1900);
+    const silent = await Client.open(url);
+    const closes = [chatty, silent].map((client, i) =>
+      client.closed.then((closed) => {
+        order.push(`${i === 0 ? 'chatty' : 'silent'}: ${closed.code} ${closed.reason}`);
+      }),
+    );
+    // one ping after another, each answered, until chatty is closed: activity never stops
+    const pinging = (async () => {
+      while (chatty.ws.readyState === WebSocket.OPEN) {
+        const pong = new Promise((resolve) => chatty.ws.once('pong', resolve));
+        chatty.ws.ping();
+        await Promise.race([pong, chatty.closed]);
+      }
+    })();
+    await Promise.all([...closes, pinging]);
+    expect(order).toEqual(['silent: 1001 idle timeout', 'chatty: 1001 maximum connection duration reached']);
     const cleanups_ = await table.waitForCalls('cleanup', 2);
     expect(new Set(cleanups_.map((c) => c.event.websocket.secConnectionID))).toEqual(new Set([idOf(table, 0), idOf(table, 1)]));
     expect(gateway.connections()).toBe(0);
@@ -590,15 +623,23 @@ describe('limits', () => {
 
   it('takes the idle timeout from the API serviceTimeout, and counts pushes as activity', async () => {
     const { table, url, pushUrl } = await setup({ allowShortTimeouts: true, api: { serviceTimeout: 0.6 } });
-    const client = await Client.open(url);
-    const id = idOf(table);
-    const frame = JSON.stringify({ websocket: { action: 'data send', secConnectionID: id, dataType: 'text', data: '.' } });
-    for (let i = 0; i < 6; i++) {
-      await sleep(200);
+    // pushed connects first: only the pushes can keep it open longer than silent
+    const pushed = await Client.open(url);
+    const silent = await Client.open(url);
+    const frame = JSON.stringify({ websocket: { action: 'data send', secConnectionID: idOf(table, 0), dataType: 'text', data: '.' } });
+    let silentClosed: { code: number; reason: string } | undefined;
+    const silentClose = silent.closed.then((closed) => (silentClosed = closed));
+    let pushes = 0;
+    while (!silentClosed) {
       expect((await post(pushUrl, frame)).json.errNo).toBe(0);
+      pushes++;
+      await Promise.race([silentClose, sleep(20)]);
     }
-    expect(client.ws.readyState).toBe(WebSocket.OPEN);
-    expect(await client.closed).toEqual({ code: 1001, reason: 'idle timeout' });
+    expect(silentClosed).toEqual({ code: 1001, reason: 'idle timeout' });
+    expect(pushed.ws.readyState).toBe(WebSocket.OPEN);
+    expect(pushes).toBeGreaterThan(0);
+    // once the pushes stop, it goes idle too
+    expect(await pushed.closed).toEqual({ code: 1001, reason: 'idle timeout' });
   });
 });
 
@@ -682,5 +723,192 @@ describe('lifecycle', () => {
     expect(table.callsTo('cleanup').filter((c) => c.result)).toHaveLength(3);
     await gateway.stop();
     expect(() => gateway.port).toThrow(expect.objectContaining({ code: 'ERR_NOT_STARTED' }));
+  });
+});
+
+describe('rate limits off', () => {
+  it('with rateLimits: false, passes 50 frames sent at once on one connection', async () => {
+    // limits: rates off (what `npm start -- --limits off` gives); frame size and timeouts as default
+    const { table, url } = await setup({ limits: { rateLimits: false } });
+    const client = await Client.open(url);
+    const sent = Array.from({ length: 50 }, (_, i) => `burst ${i}`);
+    for (const text of sent) client.ws.send(text);
+    const calls = await table.waitForCalls('transport', 50);
+    expect(calls.map((c) => c.event.websocket.data)).toEqual(sent);
+    expect(client.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('slows a sender by TCP instead of closing it when frames pile up behind a slow transport', async () => {
+    // limits: rates off, at most 5 frames waiting; 40 frames at once
+    const { table, url } = await setup({ limits: { rateLimits: false, maxQueuedFrames: 5 } });
+    table.set('transport', () => sleep(5));
+    const client = await Client.open(url);
+    const sent = Array.from({ length: 40 }, (_, i) => `queued ${i}`);
+    for (const text of sent) client.ws.send(text);
+    const calls = await table.waitForCalls('transport', 40, 10_000);
+    expect(calls.map((c) => c.event.websocket.data)).toEqual(sent);
+    expect(client.ws.readyState).toBe(WebSocket.OPEN);
+  });
+});
+
+describe('hardening', () => {
+  it('binds loopback by default: the server listens on 127.0.0.1 and no other address answers', async () => {
+    const { gateway } = await setup();
+    expect(gateway.address).toMatchObject({ address: '127.0.0.1', family: 'IPv4', port: gateway.port });
+    const external = Object.values(os.networkInterfaces())
+      .flat()
+      .find((i) => i && !i.internal && i.family === 'IPv4');
+    if (external) {
+      const refused = await within(
+        new Promise<string>((resolve) => {
+          const socket = net.connect(gateway.port, external.address);
+          socket.once('connect', () => (socket.destroy(), resolve('connected')));
+          socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+        }),
+        `a connection to ${external.address}:${gateway.port}`,
+      );
+      expect(refused).toBe('ECONNREFUSED');
+    }
+  });
+
+  it('logs connection ids shortened to 6 characters, unless logFullIds is set', async () => {
+    const { table, url, pushUrl, lines } = await setup({ limits: { maxMessageBytes: 100 * 1024 } });
+    const client = await Client.open(url);
+    const id = idOf(table);
+    client.ws.send(Buffer.alloc(100 * 1024 + 1));
+    await client.closed;
+    await table.waitForCalls('cleanup');
+    expect((await post(pushUrl, { websocket: { action: 'closing', secConnectionID: id } })).json.errNo).toBe(PushErrNo.NO_CONNECTION);
+    expect(logId(id)).toBe(`${id.slice(0, 6)}…`);
+    const mentions = lines.filter((l) => l.includes(logId(id)));
+    // connected, the ws error, closing... and closed
+    expect(mentions.length).toBeGreaterThanOrEqual(2);
+    expect(lines.some((l) => l.startsWith(`connected ${logId(id)} to /release/`))).toBe(true);
+    expect(lines.some((l) => l.startsWith(`closed ${logId(id)} with `)), lines.join('\n')).toBe(true);
+    expect(lines.filter((l) => l.includes(id))).toEqual([]);
+
+    const full = await setup({ logFullIds: true });
+    await Client.open(full.url);
+    const fullId = idOf(full.table);
+    expect(full.lines.some((l) => l.startsWith(`connected ${fullId} to`))).toBe(true);
+  });
+
+  it('cuts a client trickling the headers of a handshake or a push, and one trickling a push body', async () => {
+    const { gateway, table, url } = await setup({ limits: { headersTimeoutMs: 300, requestTimeoutMs: 600 } });
+    const upgrade = await trickle(gateway.port, {
+      start: 'GET /release/ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n',
+      line: 'X-Slow: 1\r\n',
+    });
+    expect(upgrade.answer).toMatch(/^HTTP\/1\.1 408 /);
+    const pushHeaders = await trickle(gateway.port, { start: 'POST /api-test HTTP/1.1\r\nHost: x\r\n', line: 'X-Slow: 1\r\n' });
+    expect(pushHeaders.answer).toMatch(/^HTTP\/1\.1 408 /);
+    const pushBody = await trickle(gateway.port, {
+      start: 'POST /api-test HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"websocket":',
+      line: ' ',
+    });
+    expect(pushBody.answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(table.calls).toHaveLength(0);
+    // a register slower than the request timeout still completes its handshake: the timeouts stop at the upgrade
+    table.set('register', async (event) => {
+      await sleep(900);
+      return accept(event, {} as never);
+    });
+    const slow = await Client.open(url);
+    expect(slow.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('echoes at most 64 characters of an unknown id or a bad field', async () => {
+    const { pushUrl } = await setup();
+    const hugeId = 'A'.repeat(1024 * 1024);
+    const unknown = await post(pushUrl, { websocket: { action: 'data send', secConnectionID: hugeId, dataType: 'text', data: 'x' } });
+    expect(unknown.json).toEqual({ errNo: PushErrNo.NO_CONNECTION, errMsg: `connection ${'A'.repeat(64)}… is unknown` });
+    const badAction = await post(pushUrl, { websocket: { action: 'B'.repeat(100_000), secConnectionID: 'x' } });
+    expect(badAction.status).toBe(400);
+    expect(badAction.json.errMsg).toBe(`websocket.action must be "data send" or "closing", got "${'B'.repeat(63)}…`);
+    const badType = await post(pushUrl, { websocket: { action: 'data send', secConnectionID: 'x', dataType: 'C'.repeat(100_000), data: '' } });
+    expect(badType.json.errMsg.length).toBeLessThan(150);
+  });
+
+  it('answers 503 without reading the body when push bodies in flight would pass maxPushBytesInFlight', async () => {
+    const { gateway, table, url } = await setup({ limits: { maxPushBytesInFlight: 400 * 1024 } });
+    await Client.open(url);
+    const id = idOf(table);
+    const body = Buffer.from(JSON.stringify({ websocket: { action: 'data send', secConnectionID: id, dataType: 'text', data: 'y'.repeat(250_000) } }));
+    const head = (length: number, expect: boolean) =>
+      `POST /api-test HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n${expect ? 'Expect: 100-continue\r\n' : ''}\r\n`;
+
+    // A raw request whose body is held back: "100 Continue" says the gateway has taken it (and counted its length).
+    const held = (length: number, expect = true) => {
+      const socket = net.connect(gateway.port, '127.0.0.1');
+      cleanups.push(() => void socket.destroy());
+      let text = '';
+      const waiters: Array<() => void> = [];
+      socket.on('data', (c) => {
+        text += c.toString('latin1');
+        waiters.splice(0).forEach((w) => w());
+      });
+      socket.on('error', () => undefined);
+      socket.write(head(length, expect));
+      const until_ = (pattern: RegExp, what: string) =>
+        within(
+          new Promise<string>((resolve) => {
+            const check = () => (pattern.test(text) ? resolve(text) : waiters.push(check));
+            check();
+          }),
+          what,
+        );
+      return { socket, until: until_ };
+    };
+
+    const first = held(body.length);
+    await first.until(/100 Continue/, 'the first push to be taken');
+    // headers only: the body is never sent, so an answer proves it was not waited for
+    const second = held(body.length, false);
+    const busy = await second.until(/\r\n\r\n\{.*\}$/s, 'the second push to be answered');
+    expect(busy).toMatch(/^HTTP\/1\.1 503 /);
+    expect(busy).toMatch(/retry-after: 1/i);
+    expect(busy).not.toMatch(/100 Continue/);
+    const answer = JSON.parse(busy.slice(busy.indexOf('{')));
+    expect(answer).toEqual({ errNo: PushErrNo.BUSY, errMsg: expect.stringContaining('busy: over 409600 bytes of push bodies are being read') });
+
+    // the first one goes through once its body comes; then there is room again
+    first.socket.write(body);
+    const delivered = await first.until(/\r\n\r\n\{.*\}$/s, 'the first push to be answered');
+    expect(delivered).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+    expect(delivered).toContain('{"errNo":0,"errMsg":"ok"}');
+    // a request cut half-way gives its room back too
+    const cut = held(body.length);
+    await cut.until(/100 Continue/, 'the cut push to be taken');
+    cut.socket.write(body.subarray(0, 1000));
+    cut.socket.destroy();
+    await sleep(50);
+    const third = held(body.length);
+    await third.until(/100 Continue/, 'a third push to be taken after the others ended');
+  });
+
+  it('closes a client that stops reading with 1008 once maxBufferedBytes wait for it, and says so to the push', async () => {
+    const { table, url, pushUrl, lines } = await setup({ limits: { maxBufferedBytes: 1024 * 1024 } });
+    const client = await Client.open(url);
+    const id = idOf(table);
+    // the client stops reading: the kernel's buffers fill, then the gateway's
+    (client.ws as unknown as { _socket: net.Socket })._socket.pause();
+    const frame = JSON.stringify({ websocket: { action: 'data send', secConnectionID: id, dataType: 'text', data: 'z'.repeat(256 * 1024) } });
+    let answer: { status: number; json: { errNo: number; errMsg: string } } | undefined;
+    let pushes = 0;
+    for (; pushes < 1000; pushes++) {
+      answer = await post(pushUrl, frame);
+      if (answer.json.errNo !== 0) break;
+    }
+    expect(pushes, 'pushes accepted before the bound').toBeLessThan(1000);
+    expect(answer).toEqual({
+      status: 200,
+      json: { errNo: PushErrNo.NO_CONNECTION, errMsg: `connection ${id} was closed (client not reading: over 1048576 bytes waiting to be sent); not sent` },
+    });
+    // it is gone for the gateway: cleanup ran, later pushes say so
+    await table.waitForCalls('cleanup', 1, 10_000);
+    expect(lines.some((l) => l.startsWith(`closed ${logId(id)} with 1008`) || l.includes('closing with 1008 (client not reading'))).toBe(true);
+    expect((await post(pushUrl, frame)).json.errMsg).toMatch(/is (closed|closing)$/);
+    (client.ws as unknown as { _socket: net.Socket })._socket.resume();
+    await client.closed;
   });
 });
