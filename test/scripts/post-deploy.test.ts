@@ -3,25 +3,83 @@
  * gateway and SCF runtime left as the provider leaves them: no WebSocket bindings, no `url`.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load';
+import type { ApiDef } from '../../local/cloud-api/backends';
 import { LocalCloudApi } from '../../local/cloud-api/server';
 import { randomCredential } from '../../local/credentials';
 import { LocalGateway } from '../../local/gateway/gateway';
 import { LocalScf } from '../../local/scf/runtime';
 import { bundleFunctions, FUNCTION_NAMES } from '../../scripts/bundle';
-import { createCloudApi, CredentialsError } from '../../scripts/post-deploy/clients';
+import { readSdkModels, SDK_MODEL_FILES } from '../../local/cloud-api/sdk-dts';
+import { type CloudApi, createCloudApi, CredentialsError, type RetryOptions } from '../../scripts/post-deploy/clients';
 import type { PostDeployInput } from '../../scripts/post-deploy/inputs';
 import { PartialDeployError, runPostDeploy } from '../../scripts/post-deploy/run';
-import { readDeployState } from '../../stacks/deploy-state';
+import { deployStatePath, readDeployState } from '../../stacks/deploy-state';
 import { ChatClient } from '../support/chat-client';
 import { startCos, type CosFixture } from '../support/cos-fixture';
 import { all, removeSynthOutput, synth } from '../support/synth';
 
 const REGION = 'ap-guangzhou';
+const SERVICE = 'service-test1234';
+const API = 'api-test5678';
+
+/** `ModifyApiRequest` and its models, read from the installed SDK (not from the step's own table). */
+const MODIFY_API = readSdkModels(createRequire(import.meta.url).resolve(SDK_MODEL_FILES.apigateway), ['ModifyApiRequest']);
+
+/** Paths holding null, at any depth. */
+function nullPaths(value: unknown, path = '$'): string[] {
+  if (value === null) return [path];
+  if (Array.isArray(value)) return value.flatMap((item, i) => nullPaths(item, `${path}[${i}]`));
+  if (typeof value === 'object') return Object.entries(value as object).flatMap(([key, item]) => nullPaths(item, `${path}.${key}`));
+  return [];
+}
+
+/** Paths of fields a model does not declare, at any depth. */
+function strayFields(value: Record<string, unknown>, model: string, path = ''): string[] {
+  const fields = MODIFY_API[model];
+  return Object.entries(value).flatMap(([key, item]) => {
+    if (!Object.hasOwn(fields, key)) return [`${path}${key}`];
+    const base = fields[key].replace(/\?$/, '').replace(/(\[\])+$/, '');
+    if (!Object.hasOwn(MODIFY_API, base)) return [];
+    const items = Array.isArray(item) ? item : [item];
+    return items.flatMap((element, i) => strayFields(element as Record<string, unknown>, base, `${path}${key}${Array.isArray(item) ? `[${i}]` : ''}.`));
+  });
+}
+
+/** One call the step made through the client: what it handed the SDK, and the answer. */
+interface Call {
+  action: string;
+  request: any;
+  answer?: any;
+}
+
+/** The step's client, recording each call as the step makes it (retries inside count once). */
+function recordingApi(base: CloudApi): { api: CloudApi; calls: Call[] } {
+  const calls: Call[] = [];
+  const wrap =
+    <R,>(action: string, fn: (request: R) => Promise<any>) =>
+    async (request: R) => {
+      const call: Call = { action, request: structuredClone(request) };
+      calls.push(call);
+      call.answer = await fn(request);
+      return call.answer;
+    };
+  return {
+    calls,
+    api: {
+      describeApi: wrap('DescribeApi', base.describeApi),
+      modifyApi: wrap('ModifyApi', base.modifyApi),
+      releaseService: wrap('ReleaseService', base.releaseService),
+      getFunction: wrap('GetFunction', base.getFunction),
+      updateFunctionConfiguration: wrap('UpdateFunctionConfiguration', base.updateFunctionConfiguration),
+    },
+  };
+}
 
 describe('post-deploy against the local Cloud API', () => {
   let dir: string;
@@ -89,6 +147,33 @@ describe('post-deploy against the local Cloud API', () => {
 
   const run = (overrides: NodeJS.ProcessEnv = {}) =>
     runPostDeploy(input, createCloudApi(REGION, { ...env, ...overrides }, { baseDelayMs: 20 }), { log, env, pollMs: 20 });
+  /** A run through a recording client. */
+  const recordedRun = async (options: { endpoint?: string; retry?: RetryOptions } = {}) => {
+    const overrides = options.endpoint ? { CHAT_CLOUD_API_ENDPOINT: `http://${options.endpoint}` } : {};
+    const { api, calls } = recordingApi(createCloudApi(REGION, { ...env, ...overrides }, { baseDelayMs: 20, ...options.retry }));
+    const report = await runPostDeploy(input, api, { log, env, pollMs: 20 });
+    return { report, calls, sent: (action: string) => calls.filter((call) => call.action === action) };
+  };
+  /** Functions as the first apply leaves them: without url. */
+  const dropUrls = async () => {
+    for (const fn of FUNCTION_NAMES) {
+      const { url: _url, ...rest } = scf.getFunction(`chat-t-${fn}`, 'default')!.environment;
+      await scf.updateConfiguration(`chat-t-${fn}`, 'default', { environment: rest });
+    }
+  };
+  /** Changes the live API as an update outside the step would (the provider's, a console edit). */
+  const changeApi = (change: (def: ApiDef) => ApiDef) => {
+    const { internalDomain: _push, ...def } = gateway.describeApi(API)!;
+    gateway.modifyApi(API, change(def));
+  };
+  /** Two clients exchange a message through the released API. */
+  const chatWorks = async (text: string) => {
+    const a = await ChatClient.connect(input.clientUrl!);
+    const b = await ChatClient.connect(input.clientUrl!);
+    a.send(text);
+    expect(await b.waitFor(`the message "${text}"`, () => b.messages().find((m) => m.text === text))).toMatchObject({ online: 2 });
+    await Promise.all([a.close(), b.close()]);
+  };
 
   it('refuses to start without credentials, naming the variables', () => {
     expect(() => createCloudApi(REGION, {})).toThrow(CredentialsError);
@@ -108,26 +193,52 @@ describe('post-deploy against the local Cloud API', () => {
     expect((err as Error).message).toMatch(/ResourceNotFound/);
   });
 
-  it('fixes the bindings, injects url and writes the state; the chat then works', async () => {
+  it('fixes the bindings, releases, injects url and writes the state; the chat then works', async () => {
     const modifyBefore = cloudApi.calls('ModifyApi');
-    const report = await run();
-    expect(report).toMatchObject({ bindingsChanged: true, released: true, url: gateway.pushUrl('api-test5678'), changed: true });
+    const { report, sent } = await recordedRun();
+    expect(report).toMatchObject({ bindingsChanged: true, released: true, releaseReason: 'bindings set', url: gateway.pushUrl(API), changed: true });
     expect(report.functionsUpdated.sort()).toEqual(['chat-t-cleanup', 'chat-t-register', 'chat-t-transport']);
     expect(cloudApi.calls('ModifyApi')).toBe(modifyBefore + 1);
     expect(lines.filter((l) => /^\[\d\/4\]/.test(l)).length).toBeGreaterThanOrEqual(4);
+    expect(lines).toContain(`      ReleaseService ${SERVICE} to release: bindings set`);
     for (const fn of FUNCTION_NAMES) {
       const spec = scf.getFunction(`chat-t-${fn}`, 'default')!;
       expect(spec.environment.url).toBe(report.url);
       expect(spec.environment.KEEP_ME).toBe('yes');
+      expect(lines).toContain(`[3/4] chat-t-${fn}: setting url (none set yet)`);
     }
-    expect(readDeployState('chat-t-gz', env)).toMatchObject({ stack: 'chat-t-gz', apiId: 'api-test5678', url: report.url });
+    const [release] = sent('ReleaseService');
+    expect(readDeployState('chat-t-gz', env)).toEqual({
+      version: 1, stack: 'chat-t-gz', region: REGION, serviceId: SERVICE, apiId: API, url: report.url, updatedAt: expect.any(String),
+      release: { fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/), environment: 'release', version: release.answer.Result.ReleaseVersion, at: expect.any(String) },
+    });
+    expect(release.answer.Result.ReleaseVersion).toMatch(/^\d{17}$/);
     expect(JSON.parse(readFileSync(report.outputsFile, 'utf8'))).toMatchObject({ clientUrl: input.clientUrl, pushUrl: report.url });
+    await chatWorks('after post-deploy');
+  }, 60_000);
 
-    const a = await ChatClient.connect(input.clientUrl!);
-    const b = await ChatClient.connect(input.clientUrl!);
-    a.send('after post-deploy');
-    expect(await b.waitFor('the message', () => b.messages().find((m) => m.text === 'after post-deploy'))).toMatchObject({ online: 2 });
-    await Promise.all([a.close(), b.close()]);
+  it('sends a ModifyApi of ModifyApiRequest’s fields only, with no null at any depth, and the stack’s ServiceScfFunctionType', async () => {
+    // what DescribeApi answered: fields ModifyApi lacks, and nested models of nulls
+    changeApi(({ register: _r, transport: _t, cleanup: _c, ...def }) => def);
+    const { sent } = await recordedRun();
+    const described = sent('DescribeApi')[0].answer.Result;
+    expect(described).toMatchObject({ InternalDomain: gateway.pushUrl(API), ServiceName: 'chat_t', OauthConfig: { PublicKey: null, TokenLocation: null } });
+    const [modify] = sent('ModifyApi');
+    expect(nullPaths(modify.request)).toEqual([]);
+    expect(strayFields(modify.request, 'ModifyApiRequest')).toEqual([]);
+    expect(modify.request).toEqual({
+      ServiceId: SERVICE, ApiId: API, ApiName: 'chat_t_ws', ApiType: 'NORMAL', AuthType: 'NONE', Protocol: 'WEBSOCKET', ServiceType: 'SCF', ServiceTimeout: 600,
+      RequestConfig: { Path: '/', Method: 'GET' },
+      ServiceScfFunctionName: 'chat-t-transport', ServiceScfFunctionNamespace: 'default', ServiceScfFunctionQualifier: '$LATEST', ServiceScfFunctionType: 'EVENT',
+      ServiceWebsocketRegisterFunctionName: 'chat-t-register', ServiceWebsocketRegisterFunctionNamespace: 'default', ServiceWebsocketRegisterFunctionQualifier: '$LATEST',
+      ServiceWebsocketTransportFunctionName: 'chat-t-transport', ServiceWebsocketTransportFunctionNamespace: 'default', ServiceWebsocketTransportFunctionQualifier: '$LATEST',
+      ServiceWebsocketCleanupFunctionName: 'chat-t-cleanup', ServiceWebsocketCleanupFunctionNamespace: 'default', ServiceWebsocketCleanupFunctionQualifier: '$LATEST',
+    });
+    // and the local Cloud API, which refuses what ModifyApiRequest lacks, took it
+    const sdk = createCloudApi(REGION, env);
+    await expect(sdk.modifyApi({ ...modify.request, InternalDomain: described.InternalDomain })).rejects.toMatchObject({ code: 'UnknownParameter' });
+    await expect(sdk.modifyApi({ ...modify.request, OauthConfig: {} })).rejects.toMatchObject({ code: 'MissingParameter', message: expect.stringContaining('OauthConfig.PublicKey') });
+    expect(gateway.describeApi(API)!.register).toMatchObject({ name: 'chat-t-register' });
   }, 60_000);
 
   it('keeps the API fields ModifyApi was not asked to change', () => {
@@ -140,6 +251,7 @@ describe('post-deploy against the local Cloud API', () => {
     const before = { modify: cloudApi.calls('ModifyApi'), release: cloudApi.calls('ReleaseService'), update: cloudApi.calls('UpdateFunctionConfiguration') };
     const report = await run();
     expect(report).toMatchObject({ bindingsChanged: false, released: false, functionsUpdated: [], changed: false });
+    expect(report.releaseReason).toBeUndefined();
     expect(lines.at(-1)).toBe('post-deploy: nothing to change');
     expect({ modify: cloudApi.calls('ModifyApi'), release: cloudApi.calls('ReleaseService'), update: cloudApi.calls('UpdateFunctionConfiguration') }).toEqual(before);
   });
@@ -170,6 +282,101 @@ describe('post-deploy against the local Cloud API', () => {
     const api = createCloudApi(REGION, env, { baseDelayMs: 10, onRetry: (what, attempt) => retries.push(`${what} ${attempt}`) });
     await runPostDeploy(input, api, { log, env });
     expect(retries).toEqual(['DescribeApi 1', 'DescribeApi 2']);
+  });
+
+  it('releases when the API changed since its last release, and then not again', async () => {
+    const before = readDeployState('chat-t-gz', env)!.release!;
+    // an in-place update that kept the bindings: nothing for ModifyApi, but live only once released
+    changeApi((def) => ({ ...def, serviceTimeout: 300 }));
+    const { report, sent } = await recordedRun();
+    expect(sent('ModifyApi')).toEqual([]);
+    expect(report).toMatchObject({ bindingsChanged: false, released: true, releaseReason: 'API changed since the last release' });
+    expect(lines).toContain(`      ReleaseService ${SERVICE} to release: API changed since the last release`);
+    const after = readDeployState('chat-t-gz', env)!.release!;
+    expect(after.fingerprint).not.toBe(before.fingerprint);
+    expect(after.version).toBe(sent('ReleaseService')[0].answer.Result.ReleaseVersion);
+    expect(sent('ReleaseService')[0].request).toEqual({ ServiceId: SERVICE, EnvironmentName: 'release', ReleaseDesc: `chat api ${after.fingerprint.slice(0, 12)}` });
+
+    const again = await recordedRun();
+    expect(again.sent('ReleaseService')).toEqual([]);
+    expect(lines.at(-1)).toBe('post-deploy: nothing to change');
+    changeApi((def) => ({ ...def, serviceTimeout: 600 }));
+    expect((await run()).releaseReason).toBe('API changed since the last release');
+  });
+
+  it('releases once for a deploy state written before releases were recorded', async () => {
+    const { release: _release, ...old } = readDeployState('chat-t-gz', env)!;
+    writeFileSync(deployStatePath('chat-t-gz', env), JSON.stringify(old, null, 2));
+    expect(readDeployState('chat-t-gz', env)).toEqual(old);
+    const { report, sent } = await recordedRun();
+    expect(report).toMatchObject({ released: true, releaseReason: 'no release recorded' });
+    expect(sent('ReleaseService')).toHaveLength(1);
+    expect(readDeployState('chat-t-gz', env)!.release).toMatchObject({ environment: 'release' });
+    expect((await run()).released).toBe(false);
+  });
+
+  it('after an update that unbinds the functions, sets the bindings again and releases; the chat works', async () => {
+    // the provider's ModifyApi sends no WebSocket fields
+    changeApi(({ register: _r, transport: _t, cleanup: _c, ...def }) => ({ ...def, serviceTimeout: 900 }));
+    const { report, sent } = await recordedRun();
+    expect(report).toMatchObject({ bindingsChanged: true, released: true, releaseReason: 'bindings set' });
+    expect(sent('ModifyApi')[0].request).toMatchObject({ ServiceTimeout: 900, ServiceWebsocketCleanupFunctionName: 'chat-t-cleanup' });
+    await chatWorks('after the update');
+  }, 60_000);
+
+  it('says why it updates url: the push address changed', async () => {
+    const old = 'http://127.0.0.1:9/old-push-address';
+    for (const fn of FUNCTION_NAMES) {
+      const { environment } = scf.getFunction(`chat-t-${fn}`, 'default')!;
+      await scf.updateConfiguration(`chat-t-${fn}`, 'default', { environment: { ...environment, url: old } });
+    }
+    const report = await run();
+    expect(report.functionsUpdated).toHaveLength(3);
+    for (const fn of FUNCTION_NAMES) expect(lines).toContain(`[3/4] chat-t-${fn}: updating url (push address changed from ${old} to ${report.url})`);
+  });
+
+  it('waits while a function reports Updating before Active', async () => {
+    const slow = new LocalCloudApi({ credentials: [user], gateway, scf, scfUpdatingMs: 150, log: () => {} });
+    await slow.start();
+    try {
+      await dropUrls();
+      const { report, calls } = await recordedRun({ endpoint: slow.endpoint });
+      expect(report.functionsUpdated).toHaveLength(3);
+      for (const name of Object.values(input.functions)) {
+        const mine = calls.filter((call) => call.request.FunctionName === name);
+        const update = mine.findIndex((call) => call.action === 'UpdateFunctionConfiguration');
+        // after the update: Updating at least once, then Active, and nothing else of that function
+        const statuses = mine.slice(update + 1).map((call) => `${call.action} ${call.answer.Status}`);
+        expect(statuses[0], name).toBe('GetFunction Updating');
+        expect(statuses.at(-1), name).toBe('GetFunction Active');
+        expect(new Set(statuses.slice(0, -1)), name).toEqual(new Set(['GetFunction Updating']));
+        expect(lines).toContain(`      ${name} is Updating; waiting for Active`);
+      }
+    } finally {
+      await slow.stop();
+    }
+  });
+
+  it('retries transient errors (InternalError, ResourceUnavailable) as well as throttling', async () => {
+    await dropUrls();
+    cloudApi.failNext('DescribeApi', { code: 'InternalError', message: 'transient' });
+    cloudApi.failNext('GetFunction', { code: 'ResourceUnavailable', message: 'try later', match: (p: { FunctionName?: string }) => p.FunctionName === 'chat-t-transport' });
+    cloudApi.failNext('UpdateFunctionConfiguration', { code: 'InternalError.System', message: 'transient', match: (p: { FunctionName?: string }) => p.FunctionName === 'chat-t-cleanup' });
+    cloudApi.failNext('GetFunction', { code: 'RequestLimitExceeded', message: 'slow down', match: (p: { FunctionName?: string }) => p.FunctionName === 'chat-t-cleanup' });
+    const retries: string[] = [];
+    const { report } = await recordedRun({ retry: { baseDelayMs: 10, onRetry: (what, attempt, err) => retries.push(`${what} ${attempt} ${(err as { code?: string }).code}`) } });
+    expect(retries).toEqual([
+      'DescribeApi 1 InternalError',
+      'GetFunction 1 ResourceUnavailable',
+      'GetFunction 1 RequestLimitExceeded',
+      'UpdateFunctionConfiguration 1 InternalError.System',
+    ]);
+    expect(report.functionsUpdated).toHaveLength(3);
+    // what is not transient is not retried
+    cloudApi.failNext('DescribeApi', { code: 'AuthFailure.UnauthorizedOperation', message: 'no' });
+    retries.length = 0;
+    await expect(recordedRun({ retry: { baseDelayMs: 10, onRetry: (what) => retries.push(what) } })).rejects.toThrow(/AuthFailure\.UnauthorizedOperation/);
+    expect(retries).toEqual([]);
   });
 
   it('writes a state file that makes the next synth carry url', async () => {
