@@ -3,6 +3,7 @@
  *
  *   npx tsx local/cos/cli.ts [--port 4568] [--host 127.0.0.1] [--dir .data/cos]
  *                            [--credentials .data/credentials.json] [--bucket NAME]... [--quiet]
+ *                            [--headers-timeout MS] [--request-timeout MS]
  *
  * Paths are relative to the current directory. The credentials file holds
  * `{"secretId": "...", "secretKey": "..."}`; when missing, random ones are generated there.
@@ -21,12 +22,20 @@ const USAGE = `Usage: npx tsx local/cos/cli.ts [options]
                       generated with random values when missing)
   --bucket NAME       bucket to create at start, e.g. chat-dev-gz-1250000000 (repeatable)
   --quiet             do not log requests
+  --headers-timeout MS  time a client has to send a request's headers (default 10000; 0 = none)
+  --request-timeout MS  time a client has to send a whole request, body included (default 60000; 0 = none)
   --help              show this help`;
 
 function parsePort(text: string): number {
   const port = Number(text);
   if (!/^\d+$/.test(text) || port > 65535) throw new Error(`--port must be a number from 0 to 65535, got "${text}".`);
   return port;
+}
+
+function parseMs(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) throw new Error(`${flag} must be a whole number of milliseconds, got "${text}".`);
+  return Number(text);
 }
 
 async function main(): Promise<void> {
@@ -38,6 +47,8 @@ async function main(): Promise<void> {
       credentials: { type: 'string', default: '.data/credentials.json' },
       bucket: { type: 'string', multiple: true, default: [] },
       quiet: { type: 'boolean', default: false },
+      'headers-timeout': { type: 'string' },
+      'request-timeout': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -58,6 +69,7 @@ async function main(): Promise<void> {
     credentials: [credential],
     buckets: values.bucket,
     silent: values.quiet,
+    timeouts: { headersMs: parseMs('--headers-timeout', values['headers-timeout']), requestMs: parseMs('--request-timeout', values['request-timeout']) },
   });
   await server.start();
 

@@ -1,7 +1,7 @@
 /** GET Bucket (list objects) and GET Bucket ?uploads, answered the way COS does. */
 import { CosError } from './errors.js';
 import { type ObjectInfo, type ObjectStore, compareKeys } from './store.js';
-import { XML_DECLARATION, escapeXml } from './xml.js';
+import { XML_DECLARATION, escapeXml, nonXmlCharacter } from './xml.js';
 
 /** COS returns at most this many entries per listing page, whatever max-keys asks for. */
 export const MAX_KEYS_LIMIT = 1000;
@@ -97,9 +97,13 @@ export async function listObjectsPage(
   };
 }
 
-/** Renders a `ListBucketResult` document like COS's. */
+/**
+ * Renders a `ListBucketResult` document like COS's. With `encoding-type=url`, keys, prefixes and
+ * markers are percent-encoded (UTF-8), as COS does.
+ * @throws CosError `InvalidArgument` (400) when, without it, a key or parameter holds a character XML 1.0 cannot carry
+ */
 export function renderListBucketResult(bucket: string, query: ListObjectsQuery, page: ListObjectsPage): string {
-  const text = (value: string) => escapeXml(query.encodingType === 'url' ? encodeURIComponent(value) : value);
+  const text = (value: string) => (query.encodingType === 'url' ? escapeXml(encodeURIComponent(value)) : xmlText(value));
   const appId = bucket.slice(bucket.lastIndexOf('-') + 1);
   const lines = [
     XML_DECLARATION,
@@ -131,24 +135,43 @@ export function renderListBucketResult(bucket: string, query: ListObjectsQuery, 
 }
 
 /**
+ * `value` escaped for an element. A character XML 1.0 cannot hold, such as U+0001, which COS
+ * accepts in keys, refuses the listing: raw it would make the document unreadable to XML parsers,
+ * and as `&#x1;` the SDK would hand it over undecoded, a key that does not exist.
+ */
+function xmlText(value: string): string {
+  const character = nonXmlCharacter(value);
+  if (character !== undefined) {
+    throw new CosError(
+      'InvalidArgument',
+      `The listing would hold ${JSON.stringify(value)}, whose ${character} XML cannot carry: list with encoding-type=url ` +
+        "(the SDK's EncodingType: 'url') and decode keys, prefixes and markers with decodeURIComponent.",
+      400,
+    );
+  }
+  return escapeXml(value);
+}
+
+/**
  * Renders an empty `ListMultipartUploadsResult`. s3rver answers `GET ?uploads` with 501, and
  * the SDK's resumable uploads ask it first; with no resumable upload listed they start afresh.
  */
 export function renderEmptyMultipartUploads(bucket: string, query: ReadonlyArray<readonly [string, string]>): string {
   const get = (name: string) => query.find(([key]) => key === name)?.[1] ?? '';
+  const text = (value: string) => (get('encoding-type') === 'url' ? escapeXml(encodeURIComponent(value)) : xmlText(value));
   return [
     XML_DECLARATION,
     '<ListMultipartUploadsResult>',
     `<Bucket>${escapeXml(bucket)}</Bucket>`,
-    `<Encoding-Type>${escapeXml(get('encoding-type'))}</Encoding-Type>`,
-    `<KeyMarker>${escapeXml(get('key-marker'))}</KeyMarker>`,
-    `<UploadIdMarker>${escapeXml(get('upload-id-marker'))}</UploadIdMarker>`,
+    `<Encoding-Type>${xmlText(get('encoding-type'))}</Encoding-Type>`,
+    `<KeyMarker>${text(get('key-marker'))}</KeyMarker>`,
+    `<UploadIdMarker>${xmlText(get('upload-id-marker'))}</UploadIdMarker>`,
     '<NextKeyMarker></NextKeyMarker>',
     '<NextUploadIdMarker></NextUploadIdMarker>',
     `<MaxUploads>${MAX_KEYS_LIMIT}</MaxUploads>`,
     '<IsTruncated>false</IsTruncated>',
-    `<Prefix>${escapeXml(get('prefix'))}</Prefix>`,
-    `<Delimiter>${escapeXml(get('delimiter'))}</Delimiter>`,
+    `<Prefix>${text(get('prefix'))}</Prefix>`,
+    `<Delimiter>${text(get('delimiter'))}</Delimiter>`,
     '</ListMultipartUploadsResult>',
   ].join('\n');
 }

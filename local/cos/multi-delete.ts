@@ -70,7 +70,7 @@ export async function deleteObjects(store: ObjectStore, bucket: string, keys: re
   for (const key of keys) {
     const problem = objectKeyProblem(key);
     if (problem) {
-      outcome.errors.push({ key, code: 'InvalidObjectName', message: problem });
+      outcome.errors.push({ key, ...problem });
       continue;
     }
     try {

@@ -65,39 +65,47 @@ export function bucketNameProblem(name: string): string | undefined {
 
 /** COS's limit on object key length, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 850;
-/**
- * s3rver keeps each '/'-separated key segment in a file name followed by a suffix of up to
- * 22 bytes (`._S3rver_metadata.json`), and file names are limited to 255 bytes.
- */
-export const MAX_KEY_SEGMENT_BYTES = 233;
-/** Marks s3rver's own files; a key segment holding it could collide with them. */
+/** Marks the store's own files and folders; a key segment holding it could collide with them. */
 export const STORE_RESERVED_MARKER = '._S3rver_';
+/** Characters COS does not support in keys: CAN, EM, SUB and ESC (U+0018-U+001B). */
+const COS_UNSUPPORTED_CHARACTERS = /[\u0018-\u001b]/;
+
+/** Why a key cannot be stored: the COS error code (400) and its message. */
+export interface KeyProblem {
+  code: 'KeyTooLong' | 'InvalidObjectName';
+  message: string;
+}
 
 /**
- * Why `key` cannot be stored, or undefined when it can. The local store maps keys onto
- * directories, so keys that would alias another path on disk are refused.
+ * Why `key` cannot be stored, or undefined when it can. Keys are what COS accepts, up to
+ * {@link MAX_KEY_BYTES} bytes with segments of any length (the journal holds keys, not file
+ * names), less a few shapes the store refuses: see the README.
  */
-export function objectKeyProblem(key: string): string | undefined {
-  if (key === '') return 'The object key is empty.';
-  if (Buffer.byteLength(key) > MAX_KEY_BYTES) {
-    return `The object key is longer than ${MAX_KEY_BYTES} bytes.`;
+export function objectKeyProblem(key: string): KeyProblem | undefined {
+  const invalid = (message: string): KeyProblem => ({ code: 'InvalidObjectName', message });
+  if (key === '') return invalid('The object key is empty.');
+  const bytes = Buffer.byteLength(key);
+  if (bytes > MAX_KEY_BYTES) {
+    return { code: 'KeyTooLong', message: `Your key is too long: ${bytes} bytes in UTF-8, and COS allows at most ${MAX_KEY_BYTES}.` };
   }
-  if (key.includes('\0')) return 'The object key contains a NUL character.';
+  if (key.includes('\0')) return invalid('The object key contains a NUL character.');
+  const unsupported = COS_UNSUPPORTED_CHARACTERS.exec(key);
+  if (unsupported) {
+    const code = unsupported[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    return invalid(`The object key contains U+${code}; COS does not support CAN, EM, SUB or ESC (U+0018-U+001B) in keys.`);
+  }
   const segments = key.split('/');
   // a trailing '/' names a "folder" object, which the store supports
   if (segments.at(-1) === '' && segments.length > 1) segments.pop();
   for (const segment of segments) {
     if (segment === '') {
-      return "The object key contains an empty path segment ('//' or a leading '/'), which this local store cannot hold.";
+      return invalid("The object key contains an empty path segment ('//' or a leading '/'), which this local store refuses.");
     }
     if (segment === '.' || segment === '..') {
-      return `The object key contains a "${segment}" path segment, which this local store cannot hold.`;
-    }
-    if (Buffer.byteLength(segment) > MAX_KEY_SEGMENT_BYTES) {
-      return `A '/'-separated segment of the object key is longer than ${MAX_KEY_SEGMENT_BYTES} bytes, which this local store cannot hold.`;
+      return invalid(`The object key contains a "${segment}" path segment, which this local store refuses.`);
     }
     if (segment.includes(STORE_RESERVED_MARKER)) {
-      return `The object key contains "${STORE_RESERVED_MARKER}", which this local store reserves for its own files.`;
+      return invalid(`The object key contains "${STORE_RESERVED_MARKER}", which this local store reserves for its own files.`);
     }
   }
   return undefined;

@@ -191,7 +191,7 @@ export class CosServer {
       }
       if (target.key !== '') {
         const problem = objectKeyProblem(target.key);
-        if (problem) throw new CosError('InvalidObjectName', problem, 400);
+        if (problem) throw new CosError(problem.code, problem.message, 400);
       }
       translateRequestHeaders(req, target);
       if (await this.#answerLocally(req, res, context, target)) return;

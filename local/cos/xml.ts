@@ -3,6 +3,15 @@ export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (ch) => XML_ESCAPES[ch] ?? ch);
 }
 
+/** Characters XML 1.0 cannot carry, raw or as references: C0 controls but tab, LF and CR; U+FFFE and U+FFFF. */
+const NON_XML_CHARACTER = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
+
+/** The first character of `text` that no XML 1.0 document can hold, as `U+XXXX`, or undefined. */
+export function nonXmlCharacter(text: string): string | undefined {
+  const found = NON_XML_CHARACTER.exec(text);
+  return found ? 'U+' + found[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0') : undefined;
+}
+
 const XML_ESCAPES: Record<string, string> = {
   '&': '&amp;',
   '<': '&lt;',
