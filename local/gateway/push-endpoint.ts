@@ -7,7 +7,8 @@
  * Bounds, so no client of the address can make the gateway hold unbounded memory:
  * - a body over 8 MiB is refused (413);
  * - bodies being read at once count against `maxBytesInFlight` by their declared length (a chunked
- *   body, of unknown length, counts as the 8 MiB maximum): a request beyond it is answered 503 with
+ *   body, of unknown length, counts as the 8 MiB maximum, or all of `maxBytesInFlight` if less): a
+ *   request beyond it is answered 503 with
  *   errNo {@link PushErrNo.BUSY} before its body is read, and Node discards the body unbuffered;
  * - what an answer echoes from the request (an id, a field's value) is cut to 64 characters.
  */
@@ -93,7 +94,8 @@ export class PushEndpoint {
       req.destroy();
       return;
     }
-    const reserved = req.headers['content-length'] === undefined ? MAX_BODY_BYTES : declared;
+    // a chunked body's length is unknown: it counts as the largest allowed
+    const reserved = req.headers['content-length'] === undefined ? Math.min(MAX_BODY_BYTES, this.#maxBytesInFlight) : declared;
     if (this.#bytesInFlight + reserved > this.#maxBytesInFlight) {
       // Left unread: once the answer is sent, Node discards the body without buffering it.
       res.setHeader('connection', 'close');
@@ -108,8 +110,6 @@ export class PushEndpoint {
       released = true;
       this.#bytesInFlight -= reserved;
     };
-    // 'close' also comes for a request cut before its body ended.
-    req.once('close', release);
     readBody(req, MAX_BODY_BYTES).then(
       (body) => {
         release();
