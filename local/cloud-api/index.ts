@@ -1,7 +1,7 @@
 /**
  * The local Cloud API (apigateway and scf actions over HTTP for tencentcloud-sdk-nodejs) and what it is built from.
  */
-export { LocalCloudApi, type LocalCloudApiOptions } from './server.js';
+export { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, LocalCloudApi, type LocalCloudApiOptions } from './server.js';
 export type { ApiGatewayBackend, ScfBackend, ScfConfigurationChange, ScfFunctionView } from './backends.js';
 export { CloudApiError, CloudApiErrorCode, isCloudApiCode, toCloudApiError } from './errors.js';
 export type { FaultOptions } from './faults.js';

@@ -42,7 +42,19 @@ export interface LocalCloudApiOptions {
   scfUpdatingMs?: number;
   /** One line per call (action, outcome, time). Default: stdout. */
   log?: (line: string) => void;
+  /** How long a client may take to send a request's headers before it is cut. Default {@link DEFAULT_HEADERS_TIMEOUT_MS}. */
+  headersTimeoutMs?: number;
+  /** How long a client may take to send a whole request, body included. Default {@link DEFAULT_REQUEST_TIMEOUT_MS}. */
+  requestTimeoutMs?: number;
 }
+
+/**
+ * Header and request timeouts: the SDK sends a request of a few KB at once, so a client still
+ * sending after this long is stuck or trickling on purpose, and holds a connection meanwhile
+ * (Node's own defaults are 60 s and 300 s).
+ */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 /** The cloud takes bodies up to 10 MB. */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -60,6 +72,8 @@ export class LocalCloudApi {
   readonly #products = new Map<string, Product>();
   readonly #calls = new Map<string, number>();
   readonly #faults = new FaultQueue();
+  readonly #headersTimeoutMs: number;
+  readonly #requestTimeoutMs: number;
   readonly #listener = new Listener({ open: () => this.#open(), graceMs: STOP_GRACE_MS });
 
   constructor(options: LocalCloudApiOptions) {
@@ -70,6 +84,16 @@ export class LocalCloudApi {
     }
     const skew = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
     if (!Number.isFinite(skew) || skew < 0) throw new CloudApiError(CloudApiErrorCode.INVALID_ARGUMENT, `clockSkewSeconds must be a number from 0, got ${skew}`);
+    const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+    const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    for (const [name, value] of [['headersTimeoutMs', headersTimeout], ['requestTimeoutMs', requestTimeout]] as const) {
+      if (!Number.isFinite(value) || value <= 0) throw new CloudApiError(CloudApiErrorCode.INVALID_ARGUMENT, `${name} must be a number of milliseconds above 0, got ${value}`);
+    }
+    if (headersTimeout > requestTimeout) {
+      throw new CloudApiError(CloudApiErrorCode.INVALID_ARGUMENT, `headersTimeoutMs (${headersTimeout}) must not exceed requestTimeoutMs (${requestTimeout}): the headers are part of the request`);
+    }
+    this.#headersTimeoutMs = headersTimeout;
+    this.#requestTimeoutMs = requestTimeout;
     this.#host = options.host ?? '127.0.0.1';
     this.#requestedPort = options.port ?? 0;
     this.#credentials = options.credentials.map((credential) => ({ ...credential }));
@@ -130,7 +154,15 @@ export class LocalCloudApi {
   }
 
   async #open(): Promise<{ server: Server; port: number }> {
-    const server = createServer((req, res) => void this.#handle(req, res));
+    const server = createServer(
+      {
+        headersTimeout: this.#headersTimeoutMs,
+        requestTimeout: this.#requestTimeoutMs,
+        // Node checks the two timeouts every 30 s by default, which would let a 10 s timeout run to 40 s
+        connectionsCheckingInterval: Math.max(10, Math.min(1000, this.#headersTimeoutMs / 4)),
+      },
+      (req, res) => void this.#handle(req, res),
+    );
     const port = await listen(server, this.#requestedPort, this.#host, (message, cause) => new CloudApiError(CloudApiErrorCode.ADDRESS_IN_USE, message, { cause }));
     // past listen, an 'error' (e.g. EMFILE on accept) must not crash the process
     server.on('error', (err) => this.#log(`server error: ${err.message}`));

@@ -3,7 +3,9 @@
  * gateway and SCF runtime running the real function zips, the gateway's API left as the Terraform
  * provider leaves it: no WebSocket bindings.
  */
+import { createHash, createHmac } from 'node:crypto';
 import { Agent } from 'node:http';
+import { connect } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -15,6 +17,7 @@ import { Client as ApiGatewayClient } from 'tencentcloud-sdk-nodejs/tencentcloud
 import { Client as ScfClient } from 'tencentcloud-sdk-nodejs/tencentcloud/services/scf/v20180416/scf_client';
 import { readInstalledSdkModels } from '../../local/cloud-api/sdk-dts';
 import { LocalCloudApi } from '../../local/cloud-api/server';
+import { verifyTc3 } from '../../local/cloud-api/signature';
 import { type LocalCredential, randomCredential } from '../../local/credentials';
 import { LocalGateway } from '../../local/gateway/gateway';
 import { LocalScf } from '../../local/scf/runtime';
@@ -82,6 +85,26 @@ function valueProblems(models: Record<string, Readonly<Record<string, string>>>,
   if (['string', 'number', 'boolean'].includes(type)) return typeof value === type ? [] : [`${path}: not a ${type}`];
   if (typeof value !== 'object' || Array.isArray(value)) return [`${path}: not a ${type} object`];
   return answerProblems(models, type, value as Record<string, unknown>, `${path}.`);
+}
+
+/**
+ * A TC3-HMAC-SHA256 Authorization computed by hand from the signing documentation, with the scope
+ * date and signed headers as given: for requests that are correctly signed yet must be refused.
+ */
+function tc3Authorization(options: {
+  secretId: string; secretKey: string; timestamp: number; payload: string; host: string;
+  date?: string; signedHeaders?: string[]; headers?: Record<string, string>;
+}): string {
+  const date = options.date ?? new Date(options.timestamp * 1000).toISOString().slice(0, 10);
+  const signed = options.signedHeaders ?? ['content-type', 'host'];
+  const values: Record<string, string> = { 'content-type': 'application/json', ...options.headers, host: options.host };
+  const sha256 = (data: string) => createHash('sha256').update(data).digest('hex');
+  const canonical = ['POST', '/', '', signed.map((name) => `${name}:${values[name]}\n`).join(''), signed.join(';'), sha256(options.payload)].join('\n');
+  const scope = `${date}/apigateway/tc3_request`;
+  const toSign = ['TC3-HMAC-SHA256', String(options.timestamp), scope, sha256(canonical)].join('\n');
+  const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
+  const signature = createHmac('sha256', hmac(hmac(hmac(`TC3${options.secretKey}`, date), 'apigateway'), 'tc3_request')).update(toSign).digest('hex');
+  return `TC3-HMAC-SHA256 Credential=${options.secretId}/${scope}, SignedHeaders=${signed.join(';')}, Signature=${signature}`;
 }
 
 /** What a rejected SDK call threw. */
@@ -392,15 +415,22 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
     });
 
     it('reports Updating after an update when asked to, and refuses a second update meanwhile', async () => {
-      const slow = new LocalCloudApi({ credentials: [user], gateway, scf, scfUpdatingMs: 300, log: () => {} });
+      // long enough that the calls right after the update fall inside it on a loaded machine
+      const slow = new LocalCloudApi({ credentials: [user], gateway, scf, scfUpdatingMs: 1000, log: () => {} });
       await slow.start();
       try {
         const client = scfClient(user, slow.endpoint);
         await client.UpdateFunctionConfiguration({ FunctionName: 'env-echo', Environment: { Variables: [{ Key: 'KEEP_ME', Value: 'yes' }, { Key: 'NEW_ONE', Value: 'newer' }] } });
         expect((await client.GetFunction({ FunctionName: 'env-echo' })).Status).toBe('Updating');
         expect((await failure(client.UpdateFunctionConfiguration({ FunctionName: 'env-echo', Environment: { Variables: [] } }))).code).toBe('FailedOperation.UpdateFunctionConfiguration');
-        await new Promise((resolve) => setTimeout(resolve, 350));
-        expect((await client.GetFunction({ FunctionName: 'env-echo' })).Status).toBe('Active');
+        // then Active again, however long the machine takes to get there
+        const statuses: string[] = [];
+        for (const deadline = Date.now() + 15_000; statuses.at(-1) !== 'Active'; ) {
+          if (Date.now() > deadline) throw new Error(`env-echo never became Active again; GetFunction said ${statuses.join(', ')}`);
+          statuses.push((await client.GetFunction({ FunctionName: 'env-echo' })).Status!);
+          if (statuses.at(-1) !== 'Active') await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        expect(new Set(statuses)).toEqual(new Set(['Updating', 'Active']));
         expect(scf.getFunction('env-echo')!.environment).toEqual({ KEEP_ME: 'yes', NEW_ONE: 'newer' });
       } finally {
         await slow.stop();
@@ -436,6 +466,13 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
       return ((await response.json()) as { Response: never }).Response;
     }
 
+    /** The Authorization raw() would send for its default DescribeApi, signed by hand with the given scope date and headers. */
+    const handSigned = (options: { timestamp: number; date?: string; signedHeaders?: string[] }) =>
+      tc3Authorization({
+        ...user, ...options, payload: JSON.stringify({ ServiceId: SERVICE, ApiId: API }), host: cloudApi.endpoint,
+        headers: { 'content-type': 'application/json', 'x-tc-action': 'describeapi' },
+      });
+
     it('throws AuthFailure.SignatureFailure for a wrong SecretKey, with the code on the SDK error', async () => {
       const err = await failure(apigw({ secretId: user.secretId, secretKey: 'not-the-key' }).DescribeApi({ ServiceId: SERVICE, ApiId: API }));
       expect(err.code).toBe('AuthFailure.SignatureFailure');
@@ -464,6 +501,34 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
       const malformed = await raw({ authorization: 'TC3-HMAC-SHA256 Credential=x, Signature=00' });
       expect(malformed.Error).toMatchObject({ Code: 'AuthFailure.InvalidAuthorization', Message: expect.stringContaining('SignedHeaders') });
       expect(malformed.RequestId).toMatch(/^[0-9a-f-]{36}$/);
+    });
+    it('refuses a Credential date other than the UTC date of X-TC-Timestamp, even when correctly signed with it', async () => {
+      const timestamp = Math.floor(Date.now() / 1000);
+      expect((await raw({ authorization: handSigned({ timestamp }) })).Result, 'the hand signer signs as the SDK does').toBeTruthy();
+      const yesterday = new Date((timestamp - 86_400) * 1000).toISOString().slice(0, 10);
+      const refused = await raw({ timestamp, authorization: handSigned({ timestamp, date: yesterday }) });
+      expect(refused.Error).toMatchObject({ Code: 'AuthFailure.SignatureFailure', Message: expect.stringContaining(`the Credential date ${yesterday} is not the UTC date`) });
+    });
+
+    it('refuses SignedHeaders without content-type or host, even when correctly signed with them', async () => {
+      const timestamp = Math.floor(Date.now() / 1000);
+      expect((await raw({ authorization: handSigned({ timestamp, signedHeaders: ['content-type', 'host', 'x-tc-action'] }) })).Result).toBeTruthy();
+      for (const [signed, lacking] of [[['host'], 'content-type'], [['content-type'], 'host'], [['x-tc-action', 'host'], 'content-type']] as const) {
+        const refused = await raw({ authorization: handSigned({ timestamp, signedHeaders: [...signed] }) });
+        expect(refused.Error, signed.join(';')).toMatchObject({ Code: 'AuthFailure.InvalidAuthorization', Message: expect.stringContaining(`SignedHeaders must include ${lacking}`) });
+      }
+    });
+
+    it('takes the UTC date at midnight UTC, not the local one', () => {
+      // 23:59:59 UTC, already the next day in UTC+8
+      const timestamp = Date.UTC(2026, 0, 1, 23, 59, 59) / 1000;
+      const body = Buffer.from('{}');
+      const request = (date: string) => ({
+        method: 'POST', path: '/', query: '', body,
+        headers: { host: '127.0.0.1', 'content-type': 'application/json', 'x-tc-timestamp': String(timestamp), authorization: tc3Authorization({ ...user, timestamp, date, host: '127.0.0.1', payload: '{}' }) },
+      });
+      expect(verifyTc3(request('2026-01-01'), [user], timestamp * 1000)).toMatchObject({ ok: true });
+      expect(verifyTc3(request('2026-01-02'), [user], timestamp * 1000)).toMatchObject({ ok: false, code: 'AuthFailure.SignatureFailure' });
     });
   });
 
@@ -508,6 +573,50 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
   });
 
   describe('lifecycle', () => {
+    /**
+     * Sends `head`, then `drip` every 50 ms until the server closes the connection; resolves with
+     * what the server answered. Fails with a message when the server holds it past `patienceMs`.
+     */
+    const trickle = (port: number, head: string, drip: string, patienceMs = 10_000) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1');
+        let received = '';
+        const timer = setInterval(() => socket.writable && socket.write(drip), 50);
+        const patience = setTimeout(() => {
+          socket.destroy();
+          reject(new Error(`the server still held a trickling connection after ${patienceMs} ms`));
+        }, patienceMs);
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => (received += chunk));
+        socket.on('error', () => {}); // a write racing the server's close
+        socket.on('close', () => {
+          clearInterval(timer);
+          clearTimeout(patience);
+          resolve(received);
+        });
+        socket.write(head);
+      });
+
+    it('cuts a client that trickles its headers, or its body', async () => {
+      const quick = new LocalCloudApi({ credentials: [user], gateway, scf, headersTimeoutMs: 300, requestTimeoutMs: 600, log: () => {} });
+      await quick.start();
+      try {
+        expect(await trickle(quick.port, 'POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n', 'X-Slow: 1\r\n')).toMatch(/^HTTP\/1\.1 408/);
+        const head = 'POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n';
+        expect(await trickle(quick.port, head, ' ')).toMatch(/^(HTTP\/1\.1 408|$)/);
+        // and answers a client that is not slow
+        expect((await apigw(user, quick.endpoint).DescribeApi({ ServiceId: SERVICE, ApiId: API })).Result).toBeTruthy();
+      } finally {
+        await quick.stop();
+      }
+    });
+
+    it('refuses timeouts that cannot work', () => {
+      for (const timeouts of [{ headersTimeoutMs: 0 }, { requestTimeoutMs: Number.NaN }, { headersTimeoutMs: 2000, requestTimeoutMs: 1000 }]) {
+        expect(() => new LocalCloudApi({ credentials: [user], gateway, scf, ...timeouts }), JSON.stringify(timeouts)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+      }
+    });
+
     it('names a port in use, and stops twice safely', async () => {
       const second = new LocalCloudApi({ credentials: [user], gateway, scf, port: cloudApi.port, log: () => {} });
       await expect(second.start()).rejects.toMatchObject({ code: 'EADDRINUSE', message: expect.stringContaining(String(cloudApi.port)) });

@@ -336,7 +336,8 @@ describe('post-deploy against the local Cloud API', () => {
   });
 
   it('waits while a function reports Updating before Active', async () => {
-    const slow = new LocalCloudApi({ credentials: [user], gateway, scf, scfUpdatingMs: 150, log: () => {} });
+    // long enough that the first GetFunction after an update falls inside it on a loaded machine
+    const slow = new LocalCloudApi({ credentials: [user], gateway, scf, scfUpdatingMs: 500, log: () => {} });
     await slow.start();
     try {
       await dropUrls();
