@@ -85,9 +85,10 @@ export function readDeployState(stack: string, env: NodeJS.ProcessEnv = process.
 /** Writes a stack's state atomically (a crash never leaves half a file). */
 export function writeDeployState(state: DeployState, env: NodeJS.ProcessEnv = process.env): string {
   const file = deployStatePath(state.stack, env);
-  mkdirSync(path.dirname(file), { recursive: true });
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(deployStateSchema.parse(state), null, 2) + '\n');
+  // Owner-only, as Terraform state should be: it names the account's resources and the push address.
+  writeFileSync(tmp, JSON.stringify(deployStateSchema.parse(state), null, 2) + '\n', { mode: 0o600 });
   renameSync(tmp, file);
   return file;
 }

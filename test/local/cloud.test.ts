@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -61,6 +61,13 @@ describe('LocalCloud', () => {
       ['chat-dev-gz-cleanup', 'chat-dev-gz-register', 'chat-dev-gz-transport'].map((name) => [name, endpoints.pushUrl]),
     );
     expect(endpoints.applied.outputs.client_url).toBe(endpoints.wsUrl);
+  });
+
+  it('keeps its data owner-only: the folder 0700, the state files 0600', async () => {
+    expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
+    for (const file of ['apply/chat-dev-gz.json', 'scf/functions.json', 'gateway/catalog.json', 'deploy/chat-dev-gz.json']) {
+      expect([file, (await stat(path.join(dataDir, file))).mode & 0o777]).toEqual([file, 0o600]);
+    }
   });
 
   it('refuses a port in use, naming it', async () => {
