@@ -31,6 +31,9 @@ export const MODELED_MODIFY_FIELDS: ReadonlySet<string> = new Set([
   ...REFERENCES.flatMap(([, prefix]) => [`${prefix}Name`, `${prefix}Namespace`, `${prefix}Qualifier`]),
 ]);
 
+/** Fields the local gateway does not keep but always behaves as: DescribeApi answers these values. */
+export const FIXED_API_FIELDS: Readonly<Record<string, string>> = { ApiType: 'NORMAL', AuthType: 'NONE' };
+
 /**
  * `ApiInfo` of a definition, with every field the SDK declares: the ones the local gateway keeps,
  * `ApiType` and `AuthType`, which it always behaves as (`NORMAL`, `NONE`), and null for the rest
@@ -43,9 +46,8 @@ export function toApiInfo(api: ApiDef & { internalDomain: string }, serviceName?
     ServiceName: serviceName ?? null,
     ApiId: api.apiId,
     ApiName: api.apiName,
-    ApiType: 'NORMAL',
+    ...FIXED_API_FIELDS,
     Protocol: api.protocol,
-    AuthType: 'NONE',
     RequestConfig: { Path: api.path, Method: api.method },
     ServiceType: api.serviceType,
     ServiceTimeout: api.serviceTimeout,

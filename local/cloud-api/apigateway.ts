@@ -2,7 +2,7 @@
  * API Gateway (apigateway, 2018-08-08): DescribeApi, ModifyApi and ReleaseService on a local gateway.
  */
 import { ENVIRONMENTS } from '../gateway/model.js';
-import { MODELED_MODIFY_FIELDS, fromModifyApi, toApiInfo } from './api-info.js';
+import { FIXED_API_FIELDS, MODELED_MODIFY_FIELDS, fromModifyApi, toApiInfo } from './api-info.js';
 import type { ApiDef, ApiGatewayBackend } from './backends.js';
 import { CloudApiError, CloudApiErrorCode } from './errors.js';
 import { type Params, given, invalid, requiredString } from './params.js';
@@ -44,7 +44,8 @@ export function apiGatewayProduct(gateway: ApiGatewayBackend, log: (line: string
         checkRequest(APIGATEWAY_MODELS, 'ModifyApiRequest', params, 'ModifyApi');
         const current = requireApi(requiredString(params, 'ServiceId'), requiredString(params, 'ApiId'));
         const def = fromModifyApi(params, current);
-        const ignored = Object.keys(params).filter((name) => !MODELED_MODIFY_FIELDS.has(name) && given(params, name));
+        // what DescribeApi answered, sent back unchanged, is no news
+        const ignored = Object.keys(params).filter((name) => !MODELED_MODIFY_FIELDS.has(name) && given(params, name) && params[name] !== FIXED_API_FIELDS[name]);
         if (ignored.length) log(`ModifyApi ${def.apiId}: not modeled locally, ignored: ${ignored.join(', ')}`);
         gateway.modifyApi(def.apiId, def);
         // The SDK's ModifyApiResponse has nothing but the RequestId.
