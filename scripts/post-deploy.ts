@@ -1,5 +1,6 @@
 /**
- * The post-deploy step, run by the stack's `terraform_data` hook inside `cdktf deploy`, or by hand:
+ * The post-deploy step (scripts/post-deploy/run.ts: bindings, release when the API changed, `url`,
+ * deploy state), run by the stack's `terraform_data` hook inside `cdktf deploy`, or by hand:
  *
  *   npx tsx scripts/post-deploy.ts --stack chat-dev-gz --region ap-guangzhou --service-id service-… \
  *     --api-id api-… --register-function … --transport-function … --cleanup-function …
