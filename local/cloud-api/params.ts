@@ -63,18 +63,6 @@ export function optionalNumber(params: Params, name: string): number | undefined
   return given(params, name) ? finiteNumber(params[name], name) : undefined;
 }
 
-/** A required JSON object. */
-export function requiredObject(params: Params, name: string): Params {
-  if (!given(params, name)) throw missing(name);
-  return object(params[name], name);
-}
-
-/** A JSON object, or a refusal naming `name`. */
-export function object(value: unknown, name: string): Params {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(name, 'must be an object');
-  return value as Params;
-}
-
 function nonEmptyString(value: unknown, name: string): string {
   if (typeof value !== 'string' || value === '') throw invalid(name, `must be a non-empty string, got ${JSON.stringify(value)}`);
   return value;
