@@ -2,10 +2,11 @@
  * SCF (scf, 2018-04-16): GetFunction and UpdateFunctionConfiguration on a local SCF runtime.
  *
  * Status: UpdateFunctionConfiguration answers once the change is in place (new invocations see it),
- * so a failure is answered rather than lost. While it runs, and for `updatingMs` after it answered,
- * GetFunction reports `Updating` and a further update of that function is refused, as the cloud
- * refuses changes to a function that is not Active. A caller that waits for `Active` after an
- * update, as it must in the cloud, works either way; `updatingMs` makes that wait observable.
+ * so a failure is answered rather than lost. While it runs, and for the next `updatingPolls`
+ * GetFunction calls after it answered, GetFunction reports `Updating` and a further update of that
+ * function is refused, as the cloud refuses changes to a function that is not Active. A caller that
+ * waits for `Active` after an update, as it must in the cloud, works either way; `updatingPolls`
+ * makes that wait observable, counted in calls rather than time so that a busy machine sees the same.
  */
 import type { ScfBackend, ScfConfigurationChange, ScfFunctionView } from './backends.js';
 import { CloudApiError, CloudApiErrorCode, toCloudApiError } from './errors.js';
@@ -26,21 +27,27 @@ const APPLIED_UPDATE_FIELDS = new Set(['FunctionName', 'Namespace', 'Environment
 
 export interface ScfProductOptions {
   log: (line: string) => void;
-  /** How long GetFunction keeps reporting `Updating` after an update answered. Default 0. */
-  updatingMs?: number;
+  /** How many GetFunction calls after an update answered still report `Updating`. Default 0. */
+  updatingPolls?: number;
 }
 
 /** Whether functions are being updated, by `<namespace>/<name>`. */
 class UpdateTracker {
   readonly #inFlight = new Map<string, number>();
-  readonly #until = new Map<string, number>();
+  readonly #pollsLeft = new Map<string, number>();
 
-  constructor(readonly lingerMs: number) {}
+  constructor(readonly lingerPolls: number) {}
 
-  isUpdating(key: string, now = Date.now()): boolean {
-    const until = this.#until.get(key);
-    if (until !== undefined && until <= now) this.#until.delete(key);
-    return (this.#inFlight.get(key) ?? 0) > 0 || (until !== undefined && until > now);
+  /** Whether the function is Updating; `poll` counts this as one of the GetFunction calls that see it. */
+  isUpdating(key: string, { poll = false } = {}): boolean {
+    if ((this.#inFlight.get(key) ?? 0) > 0) return true;
+    const left = this.#pollsLeft.get(key) ?? 0;
+    if (left === 0) return false;
+    if (poll) {
+      if (left > 1) this.#pollsLeft.set(key, left - 1);
+      else this.#pollsLeft.delete(key);
+    }
+    return true;
   }
 
   async run<T>(key: string, task: () => Promise<T>): Promise<T> {
@@ -51,14 +58,14 @@ class UpdateTracker {
       const left = this.#inFlight.get(key)! - 1;
       if (left > 0) this.#inFlight.set(key, left);
       else this.#inFlight.delete(key);
-      if (this.lingerMs > 0) this.#until.set(key, Date.now() + this.lingerMs);
+      if (this.lingerPolls > 0) this.#pollsLeft.set(key, this.lingerPolls);
     }
   }
 }
 
 /** The scf actions on `scf`. */
 export function scfProduct(scf: ScfBackend, options: ScfProductOptions): Product {
-  const updates = new UpdateTracker(options.updatingMs ?? 0);
+  const updates = new UpdateTracker(options.updatingPolls ?? 0);
 
   const requireFunction = (params: Params): { fn: ScfFunctionView; key: string } => {
     const name = requiredString(params, 'FunctionName');
@@ -79,7 +86,7 @@ export function scfProduct(scf: ScfBackend, options: ScfProductOptions): Product
         if (qualifier !== undefined && qualifier !== LATEST) {
           throw new CloudApiError(CloudApiErrorCode.FUNCTION_VERSION_NOT_FOUND, `function ${fn.name} has no version ${qualifier} (only ${LATEST} exists locally)`);
         }
-        return functionInfo(fn, updates.isUpdating(key) ? 'Updating' : 'Active');
+        return functionInfo(fn, updates.isUpdating(key, { poll: true }) ? 'Updating' : 'Active');
       },
 
       async UpdateFunctionConfiguration(params: Params) {

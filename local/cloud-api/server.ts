@@ -38,8 +38,8 @@ export interface LocalCloudApiOptions {
   scf: ScfBackend;
   /** How far X-TC-Timestamp may be from this machine's clock. Default 300, as the cloud. */
   clockSkewSeconds?: number;
-  /** How long GetFunction keeps reporting `Updating` after UpdateFunctionConfiguration answered. Default 0. */
-  scfUpdatingMs?: number;
+  /** How many GetFunction calls after UpdateFunctionConfiguration answered still report `Updating`. Default 0. */
+  scfUpdatingPolls?: number;
   /** One line per call (action, outcome, time). Default: stdout. */
   log?: (line: string) => void;
   /** How long a client may take to send a request's headers before it is cut. Default {@link DEFAULT_HEADERS_TIMEOUT_MS}. */
@@ -99,7 +99,7 @@ export class LocalCloudApi {
     this.#credentials = options.credentials.map((credential) => ({ ...credential }));
     this.#clockSkewSeconds = skew;
     this.#log = options.log ?? ((line) => console.log(`[local cloud api] ${line}`));
-    for (const product of [apiGatewayProduct(options.gateway, this.#log), scfProduct(options.scf, { log: this.#log, updatingMs: options.scfUpdatingMs })]) {
+    for (const product of [apiGatewayProduct(options.gateway, this.#log), scfProduct(options.scf, { log: this.#log, updatingPolls: options.scfUpdatingPolls })]) {
       this.#products.set(product.version, product);
     }
   }

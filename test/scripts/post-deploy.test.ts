@@ -336,8 +336,8 @@ describe('post-deploy against the local Cloud API', () => {
   });
 
   it('waits while a function reports Updating before Active', async () => {
-    // long enough that the first GetFunction after an update falls inside it on a loaded machine
-    const slow = new LocalCloudApi({ credentials: [user], gateway, scf, scfUpdatingMs: 500, log: () => {} });
+    // the first two GetFunction calls after each update answer Updating
+    const slow = new LocalCloudApi({ credentials: [user], gateway, scf, scfUpdatingPolls: 2, log: () => {} });
     await slow.start();
     try {
       await dropUrls();
