@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdmissionToken } from '../../functions/lib/admission';
 import { ChatClient, HandshakeRefused } from '../support/chat-client';
 import { openEndpoint, type Endpoint } from '../support/endpoint';
+import { report } from '../support/report';
 
 let endpoint: Endpoint;
 const clients: ChatClient[] = [];
@@ -72,7 +73,8 @@ describe(`chat over ${process.env.WS_URL ? process.env.WS_URL : 'the local cloud
       }
     }
     if (endpoint.local) expect(reordered).toEqual([]);
-    else if (reordered.length > 0) console.warn(`the endpoint reordered messages (it promises no order):\n${reordered.join('\n')}`);
+    else if (reordered.length > 0) report('chat suite', `the endpoint reordered messages (it promises no order):\n${reordered.join('\n')}`);
+    else report('chat suite', `no reordering seen: ${PER_SENDER} messages from each of 3 senders kept their order`);
     await Promise.all(trio.map((c) => c.close()));
   });
 
@@ -121,7 +123,7 @@ describe(`chat over ${process.env.WS_URL ? process.env.WS_URL : 'the local cloud
 
   it('refuses a connection without a valid admission token, and accepts one with it', async () => {
     if (!endpoint.secret) {
-      console.warn('the endpoint has no admission secret configured for the suite (ADMISSION_SECRET): admission not exercised');
+      report('chat suite', 'the endpoint has no admission secret configured for the suite (ADMISSION_SECRET): admission not exercised');
       return;
     }
     await expect(ChatClient.connect(endpoint.wsUrl, ['chat'])).rejects.toMatchObject({ status: expect.any(Number), body: expect.stringMatching(/admission token required/) });
@@ -145,6 +147,7 @@ describe(`chat over ${process.env.WS_URL ? process.env.WS_URL : 'the local cloud
     // Everyone is registered once a message from the last client reaches the first.
     await sendAndReceive(crowd[CLIENTS - 1], crowd[0], 'all here?');
     const marker = `crowd-${Date.now()}`;
+    // 10 at once per connection: the burst the default limits (seed 002's 10 messages/s) allow
     crowd.forEach((client, i) => {
       for (let seq = 0; seq < EACH; seq++) client.send(`${marker} ${i} ${seq}`);
     });

@@ -13,17 +13,31 @@ import { fakeConnectionId } from '../support/populate';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Settles as `promise` does, or fails saying what it waited for after 10 s, well before the test timeout. */
+function within<T>(promise: Promise<T>, what: string, ms = 10_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** A ws client that records what it receives. */
 class ChatClient {
   readonly received: Array<{ data: Buffer; binary: boolean }> = [];
-  readonly closed: Promise<number>;
+  readonly #closed: Promise<number>;
   constructor(readonly ws: WebSocket) {
     ws.on('message', (data, binary) => this.received.push({ data: data as Buffer, binary }));
-    this.closed = new Promise((resolve) => ws.on('close', (code) => resolve(code)));
+    this.#closed = new Promise((resolve) => ws.on('close', (code) => resolve(code)));
+  }
+
+  /** The close code, or a failure after 10 s. */
+  get closed(): Promise<number> {
+    return within(this.#closed, 'the client to be closed');
   }
 
   static open(url: string, protocols: string[]): Promise<ChatClient> {
-    const ws = new WebSocket(url, protocols);
+    const ws = new WebSocket(url, protocols, { handshakeTimeout: 10_000 });
     const client = new ChatClient(ws);
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(client));
@@ -133,14 +147,16 @@ describe('the project handlers behind the local gateway', () => {
 
   it("refuses with 403 and register's reason when no offered subprotocol is chat", async () => {
     const ws = new WebSocket(url, ['graphql-ws']);
-    const refused = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
       ws.once('open', () => reject(new Error('accepted')));
+      ws.once('error', reject);
       ws.once('unexpected-response', (_req, res) => {
         let body = '';
         res.on('data', (c: Buffer) => (body += c.toString()));
         res.on('end', () => resolve({ status: res.statusCode!, body }));
       });
     });
+    const refused = await within(answer, 'the handshake to be refused');
     expect(refused.status).toBe(403);
     expect(refused.body).toBe('none of the offered subprotocols is supported (supported: chat)');
   });

@@ -404,7 +404,7 @@ describe('frames', () => {
   it('answers pings with pongs', async () => {
     const { url } = await setup();
     const client = await Client.open(url);
-    const pong = new Promise<Buffer>((resolve) => client.ws.once('pong', resolve));
+    const pong = within(new Promise<Buffer>((resolve) => client.ws.once('pong', resolve)), 'the pong');
     client.ws.ping('are you there');
     expect((await pong).toString()).toBe('are you there');
   });
@@ -516,7 +516,7 @@ describe('reverse push', () => {
     cleanups.push(() => agent.destroy());
     const sockets = new Set<unknown>();
     for (let i = 0; i < 20; i++) {
-      await new Promise<void>((resolve, reject) => {
+      const answered = new Promise<void>((resolve, reject) => {
         const req = request(pushUrl, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
           res.resume();
           res.on('end', resolve);
@@ -525,6 +525,7 @@ describe('reverse push', () => {
         req.on('error', reject);
         req.end(body);
       });
+      await within(answered, `push ${i} to be answered`);
     }
     expect(sockets.size).toBe(1);
     await client.waitForMessages(20);
@@ -607,11 +608,12 @@ describe('limits', () => {
       }),
     );
     // one ping after another, each answered, until chatty is closed: activity never stops
+    const chattyClosed = chatty.closed;
     const pinging = (async () => {
       while (chatty.ws.readyState === WebSocket.OPEN) {
         const pong = new Promise((resolve) => chatty.ws.once('pong', resolve));
         chatty.ws.ping();
-        await Promise.race([pong, chatty.closed]);
+        await Promise.race([pong, chattyClosed]);
       }
     })();
     await Promise.all([...closes, pinging]);
