@@ -7,6 +7,7 @@ import { measureBoth, type RunningServer } from './lib/servers';
 import { ms, percentile } from './lib/stats';
 
 const ROUNDS = 50;
+// The local cloud runs with the default limits (10 messages/s per connection): one message per 110 ms stays under them.
 const GAP_MS = 110;
 
 async function measure(server: RunningServer): Promise<{ p50: number; p99: number }> {

@@ -9,7 +9,7 @@ import { ms, percentile } from './lib/stats';
 
 const CONNECTIONS = 1000;
 const MESSAGES = 24;
-// Spaced under the gateway's 10 messages/s per connection.
+// The local cloud runs with the default limits: spaced under their 10 messages/s per connection.
 const GAP_MS = 150;
 
 export interface FanoutResult {

@@ -50,7 +50,10 @@ function stopper(child: ChildProcess): () => Promise<void> {
     });
 }
 
-/** Starts `npm start`'s script with free ports and a fresh data folder unless one is given. */
+/**
+ * Starts `npm start`'s script with free ports and a fresh data folder unless one is given, with the
+ * default limits (10 messages/s per connection) unless `args` says otherwise (e.g. `--limits off`).
+ */
 export async function startLocalCloud(options: { dataDir?: string; args?: string[] } = {}): Promise<RunningServer> {
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'bench-cloud-')));
