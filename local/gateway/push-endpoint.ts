@@ -8,8 +8,8 @@
  * - a body over 8 MiB is refused (413);
  * - bodies being read at once count against `maxBytesInFlight` by their declared length (a chunked
  *   body, of unknown length, counts as the 8 MiB maximum, or all of `maxBytesInFlight` if less): a
- *   request beyond it is answered 503 with
- *   errNo {@link PushErrNo.BUSY} before its body is read, and Node discards the body unbuffered;
+ *   request beyond it is answered 503 with errNo {@link PushErrNo.BUSY} before its body is read,
+ *   and Node discards that body without buffering it;
  * - what an answer echoes from the request (an id, a field's value) is cut to 64 characters.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -74,11 +74,6 @@ export class PushEndpoint {
     this.#maxBytesInFlight = limits.maxBytesInFlight;
   }
 
-  /** Body bytes counted as being read now. */
-  get bytesInFlight(): number {
-    return this.#bytesInFlight;
-  }
-
   /** Answers one push request addressed to `apiId` (an API that exists). */
   handle(req: IncomingMessage, res: ServerResponse, apiId: string): void {
     if (req.method !== 'POST') {
@@ -104,12 +99,8 @@ export class PushEndpoint {
       return;
     }
     this.#bytesInFlight += reserved;
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      this.#bytesInFlight -= reserved;
-    };
+    // exactly one of the two below runs, for a body read whole, too large, or cut off
+    const release = () => (this.#bytesInFlight -= reserved);
     readBody(req, MAX_BODY_BYTES).then(
       (body) => {
         release();
