@@ -303,6 +303,11 @@ export class LocalGateway {
     return `${this.origin}${ApiCatalog.pushPathOf(apiId)}`;
   }
 
+  /** Push requests waiting, unread, for room under `maxPushBytesInFlight`. */
+  pushesWaiting(): number {
+    return this.#push.waiting;
+  }
+
   /** Open connections. */
   connections(): number {
     return this.#open.size;

@@ -51,7 +51,7 @@ export interface GatewayLimits {
   maxBufferedBytes: number;
   /**
    * Push request bodies being read at once, across all requests, 32 MiB (counted by their declared
-   * length, or as read when chunked). A request beyond it is answered 503 without its body being read.
+   * length; a chunked body counts as the 8 MiB maximum). A request beyond it waits, unread, for room.
    */
   maxPushBytesInFlight: number;
   /** Time for a request's headers to arrive (the WebSocket handshake and pushes), 10 000 ms; then the socket is closed. */

@@ -8,8 +8,9 @@
  * - a body over 8 MiB is refused (413);
  * - bodies being read at once count against `maxBytesInFlight` by their declared length (a chunked
  *   body, of unknown length, counts as the 8 MiB maximum, or all of `maxBytesInFlight` if less): a
- *   request beyond it is answered 503 with errNo {@link PushErrNo.BUSY} before its body is read,
- *   and Node discards that body without buffering it;
+ *   request beyond it waits, unread, until there is room, in arrival order. It is not refused: on
+ *   the cloud a non-200 answer means the gateway closes that client, so a refusal here would make
+ *   functions drop clients that are still connected. The server's request timeout bounds the wait;
  * - what an answer echoes from the request (an id, a field's value) is cut to 64 characters.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -26,8 +27,6 @@ export const PushErrNo = {
   MESSAGE_TOO_LARGE: 3,
   /** No API at this address (HTTP 404). */
   UNKNOWN_API: 4,
-  /** Too many push bodies are being read at once (HTTP 503): nothing was sent; the push may be retried. */
-  BUSY: 5,
 } as const;
 
 /** A request body larger than this cannot hold a frame within the limit, even JSON-escaped. */
@@ -63,6 +62,8 @@ export class PushEndpoint {
   readonly #maxMessageBytes: number;
   readonly #maxBytesInFlight: number;
   #bytesInFlight = 0;
+  /** Requests waiting for room, oldest first. */
+  readonly #waiting: Array<{ reserved: number; start: () => void }> = [];
 
   /**
    * @param limits.maxMessageBytes largest frame sent
@@ -91,16 +92,44 @@ export class PushEndpoint {
     }
     // a chunked body's length is unknown: it counts as the largest allowed
     const reserved = req.headers['content-length'] === undefined ? Math.min(MAX_BODY_BYTES, this.#maxBytesInFlight) : declared;
-    if (this.#bytesInFlight + reserved > this.#maxBytesInFlight) {
-      // Left unread: once the answer is sent, Node discards the body without buffering it.
-      res.setHeader('connection', 'close');
-      res.setHeader('retry-after', '1');
-      answer(res, 503, PushErrNo.BUSY, `busy: over ${this.#maxBytesInFlight} bytes of push bodies are being read; nothing was sent, try again`);
+    const entry = { reserved, start: () => this.#read(req, res, apiId, reserved) };
+    if (this.#waiting.length > 0 || !this.#fits(reserved)) {
+      this.#waiting.push(entry);
+      // A client that gives up (or is cut by the request timeout) leaves the queue.
+      req.once('close', () => {
+        const at = this.#waiting.indexOf(entry);
+        if (at >= 0) {
+          this.#waiting.splice(at, 1);
+          this.#admit();
+        }
+      });
       return;
     }
+    entry.start();
+  }
+
+  /** Push requests waiting for room to be read. */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  /** Alone, a request always fits (a cap below one body would otherwise hold it for ever). */
+  #fits(reserved: number): boolean {
+    return this.#bytesInFlight === 0 || this.#bytesInFlight + reserved <= this.#maxBytesInFlight;
+  }
+
+  /** Starts waiting requests, oldest first, while they fit. */
+  #admit(): void {
+    while (this.#waiting.length > 0 && this.#fits(this.#waiting[0]!.reserved)) this.#waiting.shift()!.start();
+  }
+
+  #read(req: IncomingMessage, res: ServerResponse, apiId: string, reserved: number): void {
     this.#bytesInFlight += reserved;
     // exactly one of the two below runs, for a body read whole, too large, or cut off
-    const release = () => (this.#bytesInFlight -= reserved);
+    const release = () => {
+      this.#bytesInFlight -= reserved;
+      this.#admit();
+    };
     readBody(req, MAX_BODY_BYTES).then(
       (body) => {
         release();
