@@ -110,6 +110,8 @@ export class LocalCloud {
 
       // Temporary role credentials, new on every start, as STS would hand out.
       const role = randomCredential({ temporary: true });
+      // Ids are logged short by default (an id is all it takes to push to a client); LOG_IDS=full shows them whole.
+      const fullIds = (this.options.env ?? process.env).LOG_IDS === 'full';
       this.cos = new CosServerThread({ directory: path.join(this.dataDir, 'cos'), port: ports.cos, credentials: [role] });
       await this.cos.start();
       this.scf = new LocalScf({
@@ -117,7 +119,7 @@ export class LocalCloud {
         credentials: role,
         region: this.target.region,
         maxInstancesPerFunction: this.options.maxInstancesPerFunction,
-        platformEnvironment: { LOCAL_COS_DOMAIN: this.cos.domain, ...(this.options.quiet ? { LOG_LEVEL: 'warn' } : {}) },
+        platformEnvironment: { LOCAL_COS_DOMAIN: this.cos.domain, ...(this.options.quiet ? { LOG_LEVEL: 'warn' } : {}), ...(fullIds ? { LOG_IDS: 'full' } : {}) },
         log: (line) => this.log(line),
         // What was deployed stays deployed across restarts, as in the cloud; the apply below diffs against it.
         stateFile: path.join(this.dataDir, 'scf', 'functions.json'),
@@ -128,6 +130,7 @@ export class LocalCloud {
         invoker: this.scf,
         limits: this.options.limits,
         log: (line) => this.log(line),
+        logFullIds: fullIds,
         stateFile: path.join(this.dataDir, 'gateway', 'catalog.json'),
       });
       await this.gateway.start();
