@@ -121,8 +121,9 @@ export class LocalCloud {
         maxInstancesPerFunction: this.options.maxInstancesPerFunction,
         platformEnvironment: { LOCAL_COS_DOMAIN: this.cos.domain, ...(this.options.quiet ? { LOG_LEVEL: 'warn' } : {}), ...(fullIds ? { LOG_IDS: 'full' } : {}) },
         log: (line) => this.log(line),
-        // What was deployed stays deployed across restarts, as in the cloud; the apply below diffs against it.
-        stateFile: path.join(this.dataDir, 'scf', 'functions.json'),
+        // What was deployed stays deployed across restarts, as in the cloud; the apply below diffs
+        // against it. Kept per stack: one local cloud runs one stack, on one gateway port.
+        stateFile: path.join(this.dataDir, 'scf', 'stacks', this.target.name, 'functions.json'),
       });
       await this.scf.restore();
       this.gateway = new LocalGateway({
@@ -131,7 +132,7 @@ export class LocalCloud {
         limits: this.options.limits,
         log: (line) => this.log(line),
         logFullIds: fullIds,
-        stateFile: path.join(this.dataDir, 'gateway', 'catalog.json'),
+        stateFile: path.join(this.dataDir, 'gateway', `${this.target.name}.json`),
       });
       await this.gateway.start();
       // The deploying user's key for the Cloud API: also new on every start.

@@ -45,7 +45,7 @@ export interface LocalScfOptions {
   log?: (line: string, stream: Stream) => void;
   /**
    * A file that keeps the deployed functions across restarts, as SCF keeps them: their
-   * configuration, and their code copied into `<workDir>/code/` (the build folder holds only the
+   * configuration, and their code copied into `code/` beside it (the build folder holds only the
    * newest zips). Rewritten after every change; {@link LocalScf.restore} deploys what it holds.
    * Default: nothing kept.
    */
@@ -143,7 +143,7 @@ export class LocalScf implements Invoker {
     if (saved.version !== 1 || !Array.isArray(saved.functions)) throw new ScfError('ERR_BAD_SPEC', `${this.#stateFile} is not a function list this version knows`);
     // Code no saved function uses any more (replaced by later deploys) is dropped.
     const kept = new Set(saved.functions.map((spec) => path.resolve(spec.zipPath)));
-    const store = path.join(this.#workDir, 'code');
+    const store = codeStoreOf(this.#stateFile);
     for (const file of await readdir(store).catch(() => [] as string[])) {
       if (file.endsWith('.zip') && !kept.has(path.join(store, file))) await rm(path.join(store, file), { force: true });
     }
@@ -179,7 +179,7 @@ export class LocalScf implements Invoker {
     return this.#serialized(keyOf(normalized.name, normalized.namespace), async () => {
       this.#assertRunning();
       const code = await unpackZip(normalized.zipPath, this.#workDir, normalized.name);
-      if (this.#stateFile) normalized.zipPath = await storeCode(normalized.zipPath, code.codeSha256, this.#workDir);
+      if (this.#stateFile) normalized.zipPath = await storeCode(normalized.zipPath, code.codeSha256, codeStoreOf(this.#stateFile));
       const handler = parseHandler(normalized.handler);
       if (!code.files.includes(handler.file)) {
         const shown = code.files.length > 10 ? [...code.files.slice(0, 10), '…'] : code.files;
@@ -433,8 +433,8 @@ export class LocalScf implements Invoker {
 }
 
 /** Copies a zip into the code store once per content, as SCF keeps uploaded code; returns the copy's path. */
-async function storeCode(zipPath: string, sha256: string, workDir: string): Promise<string> {
-  const stored = path.join(workDir, 'code', `${sha256.slice(0, 32)}.zip`);
+async function storeCode(zipPath: string, sha256: string, store: string): Promise<string> {
+  const stored = path.join(store, `${sha256.slice(0, 32)}.zip`);
   if (path.resolve(zipPath) === stored) return stored;
   try {
     await access(stored);
@@ -445,6 +445,11 @@ async function storeCode(zipPath: string, sha256: string, workDir: string): Prom
     await rename(tmp, stored);
   }
   return stored;
+}
+
+/** Where the code of the functions a state file lists is kept: `code/` beside it. */
+function codeStoreOf(stateFile: string): string {
+  return path.join(path.dirname(path.resolve(stateFile)), 'code');
 }
 
 function keyOf(name: string, namespace: string): string {

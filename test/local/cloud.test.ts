@@ -56,7 +56,7 @@ describe('LocalCloud', () => {
     // The push address is the gateway's port and the API's id, and the hook injected it into each
     // function (as the local SCF keeps them).
     expect(endpoints.pushUrl).toBe(`http://127.0.0.1:${new URL(endpoints.wsUrl).port}/${endpoints.applied.apiId}`);
-    const deployed = JSON.parse(await readFile(path.join(dataDir, 'scf', 'functions.json'), 'utf8')).functions as Array<{ name: string; environment: Record<string, string> }>;
+    const deployed = JSON.parse(await readFile(path.join(dataDir, 'scf', 'stacks', 'chat-dev-gz', 'functions.json'), 'utf8')).functions as Array<{ name: string; environment: Record<string, string> }>;
     expect(deployed.map((f) => [f.name, f.environment.url]).sort()).toEqual(
       ['chat-dev-gz-cleanup', 'chat-dev-gz-register', 'chat-dev-gz-transport'].map((name) => [name, endpoints.pushUrl]),
     );
@@ -65,7 +65,7 @@ describe('LocalCloud', () => {
 
   it('keeps its data owner-only: the folder 0700, the state files 0600', async () => {
     expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
-    for (const file of ['apply/chat-dev-gz.json', 'scf/functions.json', 'gateway/catalog.json', 'deploy/chat-dev-gz.json']) {
+    for (const file of ['apply/chat-dev-gz.json', 'scf/stacks/chat-dev-gz/functions.json', 'gateway/chat-dev-gz.json', 'deploy/chat-dev-gz.json']) {
       expect([file, (await stat(path.join(dataDir, file))).mode & 0o777]).toEqual([file, 0o600]);
     }
   });

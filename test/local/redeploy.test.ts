@@ -9,14 +9,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load';
+import { createAdmissionToken } from '../../functions/lib/admission';
 import type { AppConfig } from '../../config/schema';
 import { LocalCloud, type LocalEndpoints } from '../../local/cloud';
 import { ChatClient } from '../support/chat-client';
 
 /** Two clients chat: a message reaches the other one and the sender gets its ack. */
-async function chatWorks(wsUrl: string, text: string): Promise<void> {
-  const a = await ChatClient.connect(wsUrl);
-  const b = await ChatClient.connect(wsUrl);
+async function chatWorks(wsUrl: string, text: string, protocols?: string[]): Promise<void> {
+  const a = await ChatClient.connect(wsUrl, protocols);
+  const b = await ChatClient.connect(wsUrl, protocols);
   try {
     a.send(text);
     await b.waitFor(`"${text}" to reach the other client`, () => b.messages().find((m) => m.text === text));
@@ -40,12 +41,21 @@ describe('re-deploys on the local cloud', () => {
   let gatewayPort: number;
 
   /** One `npm start`: starts, checks the chat, stops; returns its log. */
-  async function start(config: AppConfig, port = gatewayPort): Promise<{ log: string; endpoints: LocalEndpoints }> {
+  async function start(config: AppConfig, port = gatewayPort, stage?: { stage: string; env: NodeJS.ProcessEnv; protocols: string[] }): Promise<{ log: string; endpoints: LocalEndpoints }> {
     const lines: string[] = [];
-    const cloud = new LocalCloud({ dataDir, buildDir: path.join(dataDir, 'dist'), config, ports: { page: 0, gateway: port, cos: 0, cloudApi: 0 }, log: (line) => lines.push(line), quiet: true });
+    const cloud = new LocalCloud({
+      dataDir,
+      buildDir: path.join(dataDir, 'dist'),
+      config,
+      stage: stage?.stage,
+      env: stage?.env,
+      ports: { page: 0, gateway: port, cos: 0, cloudApi: 0 },
+      log: (line) => lines.push(line),
+      quiet: true,
+    });
     try {
       const endpoints = await cloud.start();
-      await chatWorks(endpoints.wsUrl, `hello after start ${lines.length}`);
+      await chatWorks(endpoints.wsUrl, `hello after start ${lines.length}`, stage?.protocols);
       return { log: lines.join('\n'), endpoints };
     } finally {
       await cloud.stop();
@@ -109,7 +119,17 @@ describe('re-deploys on the local cloud', () => {
     for (const fn of ['register', 'transport', 'cleanup']) {
       expect(moved.log).toMatch(new RegExp(`chat-dev-gz-${fn}: updating url \\(push address changed from ${first.endpoints.pushUrl.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
     }
-    const deployed = JSON.parse(await readFile(path.join(dataDir, 'scf', 'functions.json'), 'utf8')).functions as Array<{ environment: Record<string, string> }>;
+    const deployed = JSON.parse(await readFile(path.join(dataDir, 'scf', 'stacks', 'chat-dev-gz', 'functions.json'), 'utf8')).functions as Array<{ environment: Record<string, string> }>;
     expect(deployed.map((f) => f.environment.url)).toEqual([moved.endpoints.pushUrl, moved.endpoints.pushUrl, moved.endpoints.pushUrl]);
+    gatewayPort = Number(new URL(moved.endpoints.pushUrl).port);
+  }, 240_000);
+
+  it('another stage on the same data folder and port is a stack of its own; the first is untouched', async () => {
+    const secret = 'a-local-admission-secret-of-32-bytes!';
+    const prod = await start(latest, gatewayPort, { stage: 'prod', env: { ...process.env, CHAT_PROD_ADMISSION_SECRET: secret }, protocols: ['chat', createAdmissionToken(secret, { ttlSeconds: 600 })] });
+    expect(prod.endpoints.stack).toBe('chat-prod-gz');
+    expect(prod.log).toMatch(/chat-prod-gz: \d+ to add, 0 to change, 0 to replace, 0 to destroy/);
+    const dev = await start(latest);
+    expect(dev.log).toMatch(/chat-dev-gz: no changes/);
   }, 240_000);
 });
