@@ -105,14 +105,12 @@ function inDependencyOrder(nodes: Node[]): Node[] {
   const byAddress = new Map(nodes.map((n) => [n.address, n]));
   const deps = new Map<string, string[]>();
   for (const node of nodes) {
-    const refs = referencesIn(argumentsOf(node.body), node.address)
-      .filter((r): r is Exclude<Reference, { kind: 'var' }> => r.kind !== 'var')
-      .map((r) => (r.kind === 'data' ? `data.${r.type}.${r.name}` : `${r.type}.${r.name}`));
-    const provisionerRefs = referencesIn(node.body.provisioner ?? [], node.address)
+    // Arguments and provisioners; lifecycle holds bare addresses, which are not `${…}` references.
+    const refs = referencesIn([argumentsOf(node.body), node.body.provisioner ?? []], node.address)
       .filter((r): r is Exclude<Reference, { kind: 'var' }> => r.kind !== 'var')
       .map((r) => (r.kind === 'data' ? `data.${r.type}.${r.name}` : `${r.type}.${r.name}`));
     const triggers = replaceTriggeredBy(node.body).map((t) => t.split('.').slice(0, 2).join('.'));
-    deps.set(node.address, [...refs, ...provisionerRefs, ...triggers, ...((node.body.depends_on as string[] | undefined) ?? [])]);
+    deps.set(node.address, [...refs, ...triggers, ...((node.body.depends_on as string[] | undefined) ?? [])]);
   }
   const ordered: Node[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
@@ -279,8 +277,9 @@ export async function applyStack(options: ApplyOptions): Promise<AppliedStack> {
     }
     attributes.set(node.address, values);
     if (change.action !== 'no-op') {
-      const { args: storedArgs } = splitArgs(values, args);
-      state.resources = { ...state.resources, [node.address]: { type: node.type, args: storedArgs, configKeys: Object.keys(args), attributes: values } };
+      // The configured arguments, as the provider read them back after its call.
+      const stored = Object.fromEntries(Object.keys(args).map((key) => [key, key in values ? values[key] : args[key]]));
+      state.resources = { ...state.resources, [node.address]: { type: node.type, args: stored, configKeys: Object.keys(args), attributes: values } };
       save();
     }
     done.push(change);
@@ -321,11 +320,6 @@ export async function applyStack(options: ApplyOptions): Promise<AppliedStack> {
     outputs,
     changes: done,
   };
-}
-
-/** The arguments to store: the configured ones, as the provider read them back after its call. */
-function splitArgs(values: Attributes, configured: Body): { args: Body } {
-  return { args: Object.fromEntries(Object.keys(configured).map((key) => [key, key in values ? values[key] : configured[key]])) };
 }
 
 /** Runs a `local-exec` provisioner as Terraform does: `/bin/sh -c <command>` in its working_dir. */
