@@ -29,8 +29,8 @@ export function createAdmissionToken(
   return `${expires}.${sign(secret, expires)}`;
 }
 
-/** Throws a {@link ChatError} (errNo 403) saying why a token is refused. */
-export function verifyAdmissionToken(secret: string, token: string, now = Date.now()): void {
+/** Returns the token's expiry; throws a {@link ChatError} (errNo 403) saying why a token is refused. */
+export function verifyAdmissionToken(secret: string, token: string, now = Date.now()): Date {
   const match = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(token);
   if (!match) {
     throw new ChatError('ADMISSION_REFUSED', 'admission token is malformed (expected <expiry>.<signature>)', ErrNo.ADMISSION_REFUSED);
@@ -48,4 +48,5 @@ export function verifyAdmissionToken(secret: string, token: string, now = Date.n
       ErrNo.ADMISSION_REFUSED,
     );
   }
+  return new Date(expires * 1000);
 }

@@ -25,7 +25,7 @@ export class ChatError extends Error {
     readonly code: string,
     message: string,
     /** The register answer's `errNo` for this failure. */
-    readonly errNo: ErrNoValue = ErrNo.MISCONFIGURED,
+    readonly errNo: number = ErrNo.MISCONFIGURED,
     options?: { cause?: unknown },
   ) {
     super(message, options);

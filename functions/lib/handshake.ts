@@ -11,6 +11,8 @@ export const SUPPORTED_PROTOCOLS = ['chat'] as const;
 export interface HandshakeResult {
   /** The chosen subprotocol, absent when the client offered none. */
   protocol?: string;
+  /** When admission is on: the accepted token's expiry. */
+  expiresAt?: Date;
 }
 
 /** Splits a `Sec-WebSocket-Protocol` value into its offers. */
@@ -24,30 +26,32 @@ export function parseOffer(header: string | undefined): string[] {
 /**
  * Picks a supported subprotocol from the offer and, when a secret is set, checks the admission
  * token offered beside it. Throws a {@link ChatError} carrying the errNo to refuse with.
+ * @param supported the app's subprotocols, in order of preference (default: the chat's)
  */
-export function negotiate(offerHeader: string | undefined, secret: string | undefined, now = Date.now()): HandshakeResult {
+export function negotiate(offerHeader: string | undefined, secret: string | undefined, now = Date.now(), supported: readonly string[] = SUPPORTED_PROTOCOLS): HandshakeResult {
   const offers = parseOffer(offerHeader);
-  const supported: readonly string[] = SUPPORTED_PROTOCOLS;
-  const protocol = offers.find((p) => supported.includes(p));
+  const protocol = supported.find((p) => offers.includes(p));
   const others = offers.filter((p) => !supported.includes(p));
 
+  let expiresAt: Date | undefined;
   if (secret) {
     if (others.length === 0) {
+      const example = supported[0] ?? 'app';
       throw new ChatError(
         'ADMISSION_REQUIRED',
-        'admission token required: offer it as a subprotocol beside "chat", e.g. ["chat", "<token>"]',
+        `admission token required: offer it as a subprotocol beside "${example}", e.g. ["${example}", "<token>"]`,
         ErrNo.ADMISSION_REQUIRED,
       );
     }
     // The token is the first offer that is not a protocol.
-    verifyAdmissionToken(secret, others[0], now);
+    expiresAt = verifyAdmissionToken(secret, others[0], now);
   }
   if (offers.length > 0 && !protocol) {
     throw new ChatError(
       'UNSUPPORTED_SUBPROTOCOL',
-      `none of the offered subprotocols is supported (supported: ${SUPPORTED_PROTOCOLS.join(', ')})`,
+      `none of the offered subprotocols is supported (supported: ${supported.join(', ') || 'none'})`,
       ErrNo.UNSUPPORTED_SUBPROTOCOL,
     );
   }
-  return { protocol };
+  return expiresAt ? { protocol, expiresAt } : { protocol };
 }

@@ -34,6 +34,8 @@ export interface ConnectionRecord {
   connectedAt: string;
   sourceIp?: string;
   protocol?: string;
+  /** What the admission token proved: its expiry, as ISO time. */
+  claims?: { expiresAt: string };
   /** Set when transport wrote the record back for a sender the listing lacked; `connectedAt` is then that time. */
   restored?: boolean;
 }
@@ -85,6 +87,35 @@ export class ConnectionRegistry {
       } as COS.PutObjectParams);
     } catch (err) {
       throw registryError('write', err);
+    }
+  }
+
+  /** A connection's record; undefined when there is none. Throws REGISTRY_UNAVAILABLE when it could not be read. */
+  async get(id: string): Promise<ConnectionRecord | undefined> {
+    let body: string;
+    try {
+      const object = await this.cos.getObject({ Bucket: this.bucket, Region: this.region, Key: keyForConnection(id) });
+      body = object.Body.toString('utf8');
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw registryError('read', err);
+    }
+    try {
+      return JSON.parse(body) as ConnectionRecord;
+    } catch {
+      // A record that is not JSON still says the connection is registered.
+      return { id, connectedAt: '' };
+    }
+  }
+
+  /** When a connection's record was last written (ms since the epoch); undefined when there is none. */
+  async lastModified(id: string): Promise<number | undefined> {
+    try {
+      const head = await this.cos.headObject({ Bucket: this.bucket, Region: this.region, Key: keyForConnection(id) });
+      return Date.parse(String((head.headers as Record<string, string> | undefined)?.['last-modified'] ?? ''));
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw registryError('read', err);
     }
   }
 

@@ -59,8 +59,10 @@ describe('negotiate', () => {
   });
 
   it('with a secret, requires a valid token beside chat', () => {
-    const token = createAdmissionToken(secret);
-    expect(negotiate(`chat, ${token}`, secret)).toEqual({ protocol: 'chat' });
+    const now = Date.now();
+    const token = createAdmissionToken(secret, { ttlSeconds: 600, now });
+    // The token's claims come back: its expiry, to the second.
+    expect(negotiate(`chat, ${token}`, secret, now)).toEqual({ protocol: 'chat', expiresAt: new Date(Math.floor(now / 1000) * 1000 + 600_000) });
     expect(refusal(() => negotiate('chat', secret)).errNo).toBe(ErrNo.ADMISSION_REQUIRED);
     expect(refusal(() => negotiate(undefined, secret)).errNo).toBe(ErrNo.ADMISSION_REQUIRED);
     expect(refusal(() => negotiate(`chat, ${createAdmissionToken('wrong')}`, secret)).errNo).toBe(ErrNo.ADMISSION_REFUSED);

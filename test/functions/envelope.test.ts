@@ -1,17 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_PUSH_BYTES, deliveredSize, envelopeFrame, readIncoming, shortId } from '../../functions/lib/envelope';
+import { messageText, relayed, shortId } from '../../functions/chat/protocol';
+import { MAX_PUSH_BYTES } from '../../functions/lib/limits';
+import { deliveredSize, frameOf } from '../../functions/toolkit/context';
 import { connectionForKey, keyForConnection, KEY_PREFIX } from '../../functions/lib/registry';
 
-describe('readIncoming', () => {
-  it('reads a JSON chat message, plain text and binary', () => {
-    expect(readIncoming({ dataType: 'text', data: '{"type":"message","text":"hi"}' })).toEqual({ kind: 'text', text: 'hi' });
-    expect(readIncoming({ dataType: 'text', data: 'just words' })).toEqual({ kind: 'text', text: 'just words' });
-    expect(readIncoming({ dataType: 'binary', data: 'AAEC' })).toEqual({ kind: 'binary', base64: 'AAEC' });
+describe('chat messages', () => {
+  it('reads a JSON chat message and plain text; binary stays binary', () => {
+    expect(messageText('{"type":"message","text":"hi"}')).toBe('hi');
+    expect(messageText('just words')).toBe('just words');
+    const bytes = Buffer.from([0, 1, 2]);
+    expect(relayed({ type: 'binary', data: bytes }, 'id', 2)).toBe(bytes);
+    expect(relayed({ type: 'text', text: '{"type":"message","text":"hi"}' }, 'id', 2)).toEqual({ type: 'message', from: shortId('id'), text: 'hi', online: 2, sentAt: expect.any(String) });
   });
 
   it('treats JSON that is not a chat message, and broken JSON, as the text itself', () => {
     for (const data of ['{"type":"other","text":"x"}', '{"type":"message","text":5}', '{"type":"message"', '[1,2]', 'null']) {
-      expect(readIncoming({ dataType: 'text', data })).toEqual({ kind: 'text', text: data });
+      expect(messageText(data)).toBe(data);
     }
   });
 });
@@ -28,7 +32,10 @@ describe('envelopes', () => {
   it('measures what the client receives: UTF-8 bytes for text, decoded bytes for binary', () => {
     expect(deliveredSize({ dataType: 'text', data: 'é' })).toBe(2);
     expect(deliveredSize({ dataType: 'binary', data: Buffer.alloc(300).toString('base64') })).toBe(300);
-    expect(deliveredSize(envelopeFrame({ type: 'ack', online: 2, delivered: 1 }))).toBe('{"type":"ack","online":2,"delivered":1}'.length);
+    expect(deliveredSize(frameOf({ type: 'ack', online: 2, delivered: 1 }))).toBe('{"type":"ack","online":2,"delivered":1}'.length);
+    expect(frameOf(Buffer.from([1, 2, 3]))).toEqual({ dataType: 'binary', data: 'AQID' });
+    expect(frameOf(new Uint8Array([1, 2, 3]).subarray(1))).toEqual({ dataType: 'binary', data: 'AgM=' });
+    expect(frameOf('text')).toEqual({ dataType: 'text', data: 'text' });
     expect(MAX_PUSH_BYTES).toBe(262144);
   });
 });

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { captureLog } from './capture-log';
 import { main_handler as transport } from '../../functions/transport';
 import { readRegistryConfig } from '../../functions/lib/config';
-import { MAX_PUSH_BYTES, shortId } from '../../functions/lib/envelope';
+import { shortId } from '../../functions/chat/protocol';
+import { MAX_PUSH_BYTES } from '../../functions/lib/limits';
 import { ConnectionRegistry, keyForConnection } from '../../functions/lib/registry';
 import { startCos, useEnv, type CosFixture } from '../support/cos-fixture';
 import { fakeConnectionId, populate } from '../support/populate';
@@ -191,7 +192,7 @@ describe('transport', () => {
     const text = logs.lines.map((l) => JSON.stringify(l)).join('\n');
     expect(logs.lines.length).toBeGreaterThanOrEqual(3);
     for (const id of [sender, odd, failing]) expect(text).not.toContain(id);
-    expect(logs.lines.find((l) => l.msg === 'broadcast')).toMatchObject({ id: `${sender.slice(0, 6)}…` });
+    expect(logs.lines.find((l) => l.msg === 'handled')).toMatchObject({ id: `${sender.slice(0, 6)}…` });
   });
 
   it('does not broadcast a message whose pushed form exceeds 256 KB, and tells the sender', async () => {

@@ -4,7 +4,7 @@ import { main_handler as cleanup } from '../../functions/cleanup';
 import { main_handler as register } from '../../functions/register';
 import { main_handler as transport } from '../../functions/transport';
 import { readRegistryConfig } from '../../functions/lib/config';
-import { shortId } from '../../functions/lib/envelope';
+import { shortId } from '../../functions/chat/protocol';
 import { ConnectionRegistry } from '../../functions/lib/registry';
 import { LocalGateway } from '../../local/gateway/gateway';
 import { TableInvoker } from '../../local/gateway/table-invoker';

@@ -2,10 +2,7 @@
  * The chat's wire format: what clients send and what they receive.
  */
 import { createHash } from 'node:crypto';
-import type { PushFrame } from './push-client';
-
-/** Largest frame the gateway delivers to a client (256 KB). */
-export const MAX_PUSH_BYTES = 256 * 1024;
+import type { Message } from '../toolkit';
 
 /** Pushed to every other connection for each chat message. */
 export interface MessageEnvelope {
@@ -35,38 +32,29 @@ export interface ErrorEnvelope {
 
 export type Envelope = MessageEnvelope | AckEnvelope | ErrorEnvelope;
 
-/** A frame as the client sent it, decoded. */
-export type Incoming = { kind: 'text'; text: string } | { kind: 'binary'; base64: string };
-
 /**
- * Reads a client frame: JSON `{"type":"message","text":"..."}` is a chat message, any other text is
- * the message itself, binary stays binary.
+ * The text of a chat message: JSON `{"type":"message","text":"..."}` carries it, any other text is
+ * the message itself.
  */
-export function readIncoming(frame: PushFrame): Incoming {
-  if (frame.dataType === 'binary') return { kind: 'binary', base64: frame.data };
-  const raw = frame.data;
+export function messageText(raw: string): string {
   if (raw.startsWith('{')) {
     try {
       const parsed = JSON.parse(raw) as { type?: unknown; text?: unknown };
-      if (parsed && parsed.type === 'message' && typeof parsed.text === 'string') return { kind: 'text', text: parsed.text };
+      if (parsed && parsed.type === 'message' && typeof parsed.text === 'string') return parsed.text;
     } catch {
       // Not JSON: the text is the message.
     }
   }
-  return { kind: 'text', text: raw };
+  return raw;
+}
+
+/** What the other clients receive for a frame: binary stays binary, text becomes a message envelope. */
+export function relayed(message: Message, from: string, online: number): Buffer | MessageEnvelope {
+  if (message.type === 'binary') return message.data;
+  return { type: 'message', from: shortId(from), text: messageText(message.text), online, sentAt: new Date().toISOString() };
 }
 
 /** Short display id of a connection: a hash prefix, so the id itself is not revealed. */
 export function shortId(connectionId: string): string {
   return createHash('sha256').update(connectionId).digest('base64url').slice(0, 8);
-}
-
-/** The frame for an envelope. */
-export function envelopeFrame(envelope: Envelope): PushFrame {
-  return { dataType: 'text', data: JSON.stringify(envelope) };
-}
-
-/** Size in bytes of the message a client receives for this frame. */
-export function deliveredSize(frame: PushFrame): number {
-  return frame.dataType === 'binary' ? Buffer.byteLength(frame.data, 'base64') : Buffer.byteLength(frame.data, 'utf8');
 }

@@ -1,0 +1,23 @@
+/**
+ * The toolkit's function-side API: what an app's module imports.
+ *
+ *   import { defineApp } from '../toolkit';
+ *   export default defineApp({ protocols: ['echo'], onMessage: (ctx, m) => ctx.send(ctx.connectionId, m.type === 'text' ? m.text : m.data) });
+ */
+export { defineApp, type App, type ScfContext, type TransportResult } from './app';
+export { AppError } from './errors';
+export { createAdmissionToken } from '../lib/admission';
+export { MAX_PUSH_BYTES } from '../lib/limits';
+export type {
+  AdmissionClaims,
+  AppDefinition,
+  BroadcastResult,
+  Connection,
+  ConnectionRecord,
+  ConnectContext,
+  Context,
+  Delivery,
+  Logger,
+  Message,
+  Outgoing,
+} from './types';
