@@ -10,6 +10,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CodedError, describeError } from '../lib/errors';
 import {
   DOCUMENT_PATH,
   formatIssue,
@@ -17,7 +18,7 @@ import {
   validateTerraformJson,
   type ProviderSchemaFile,
   type ValidationIssue,
-} from '../stacks/schema-validator';
+} from '../stacks/validator';
 
 /** The outcome for one stack. */
 export interface StackReport {
@@ -68,8 +69,7 @@ export function validateSynthOutput(
         .sort()
     : [];
   if (found.length === 0) {
-    const err = new Error(`no ${fileOf('*')} found: synthesize the stacks first (cdktf synth)`);
-    throw Object.assign(err, { code: 'ERR_NO_SYNTH_OUTPUT' });
+    throw new CodedError('ERR_NO_SYNTH_OUTPUT', `no ${fileOf('*')} found: synthesize the stacks first (cdktf synth)`);
   }
   return found.map((stack) => validateStackFile(fileOf(stack), schema));
 }
@@ -104,7 +104,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
     for (const report of reports) for (const line of formatReport(report)) console.log(line);
     process.exitCode = reports.some((r) => r.issues.length > 0) ? 1 : 0;
   } catch (err) {
-    console.error(err instanceof Error ? err.message : String(err));
+    console.error(describeError(err));
     process.exitCode = 2;
   }
 }

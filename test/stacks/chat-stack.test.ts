@@ -9,7 +9,7 @@ import type { AppConfig } from '../../config/schema';
 import { KEY_PREFIX } from '../../functions/lib/registry';
 import { FUNCTION_NAMES, bundleFunctions, type BundleInfo, type FunctionName } from '../../scripts/bundle';
 import { writeDeployState } from '../../stacks/deploy-state';
-import { loadProviderSchema, validateTerraformJson } from '../../stacks/schema-validator';
+import { loadProviderSchema, validateTerraformJson } from '../../stacks/validator';
 import { all, only, removeSynthOutput, synth, withoutMetadata, type TerraformJson } from '../support/synth';
 
 const schema = loadProviderSchema();

@@ -11,7 +11,7 @@ import {
   traversals,
   validateTerraformJson,
   type ValidationIssue,
-} from '../../stacks/schema-validator';
+} from '../../stacks/validator';
 import { formatReport, validateStackFile, validateSynthOutput } from '../../scripts/validate-stacks';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
