@@ -4,6 +4,7 @@
  * update in place, replace or leave it. Values that only an apply can tell (the id of a resource
  * being created) are {@link UNKNOWN}, and an unknown value always counts as a change.
  */
+import { CodedError } from '../coded-error.js';
 import { FORCE_NEW, META_ARGUMENTS, REFUSED_CHANGES } from './provider-rules.js';
 import type { Body, ResourceState } from './state.js';
 
@@ -21,8 +22,10 @@ export interface PlannedChange {
 }
 
 /** Thrown for a change the provider refuses, naming the resource and argument. */
-export class RefusedChangeError extends Error {
-  readonly code = 'ERR_REFUSED_CHANGE';
+export class RefusedChangeError extends CodedError<'ERR_REFUSED_CHANGE'> {
+  constructor(message: string) {
+    super('ERR_REFUSED_CHANGE', message);
+  }
 }
 
 export function containsUnknown(value: unknown): boolean {

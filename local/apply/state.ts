@@ -3,6 +3,7 @@
  * then had, as Terraform's state file keeps them. Kept in the local cloud's data folder so that the
  * next start diffs against it instead of creating everything afresh.
  */
+import { CodedError } from '../coded-error.js';
 import { readJsonFile, writePrivateJsonFile } from '../json-file.js';
 
 export type Body = Record<string, any>;
@@ -26,8 +27,10 @@ export interface AppliedState {
 }
 
 /** Thrown for a state file this version cannot use, naming it. */
-export class AppliedStateError extends Error {
-  readonly code = 'ERR_APPLIED_STATE';
+export class AppliedStateError extends CodedError<'ERR_APPLIED_STATE'> {
+  constructor(message: string) {
+    super('ERR_APPLIED_STATE', message);
+  }
 }
 
 export function emptyState(stack: string): AppliedState {

@@ -1,23 +1,28 @@
 import { randomBytes } from 'node:crypto';
+import { CodedError } from '../coded-error.js';
 import { XML_DECLARATION, escapeXml } from './xml.js';
 
 /** A failure answered to the client as a COS XML error document. */
-export class CosError extends Error {
-  /** COS error code, e.g. `NoSuchBucket`. */
-  readonly code: string;
+export class CosError extends CodedError {
   /** HTTP status to answer with. */
   readonly status: number;
   /** Extra elements appended to the error document (diagnostics such as StringToSign). */
   readonly details: Readonly<Record<string, string>>;
 
+  /** @param code COS error code, e.g. `NoSuchBucket` */
   constructor(code: string, message: string, status: number, details: Record<string, string> = {}) {
-    super(message);
-    this.name = 'CosError';
-    this.code = code;
+    super(code, message);
     this.status = status;
     this.details = details;
   }
 }
+
+/**
+ * Thrown by `CosServer` (and `CosServerThread`, for the server's errors in its thread) for misuse,
+ * with a `code` to branch on. Here rather than in server.ts so the thread's owner can throw it
+ * without loading the server.
+ */
+export class CosServerError extends CodedError {}
 
 /** Fields of a COS error document. */
 export interface CosErrorDocument {

@@ -8,8 +8,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import { isIPv6 } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import S3rver from 's3rver';
-import { CodedError } from '../coded-error.js';
-import { CosError, newRequestId } from './errors.js';
+import { CosError, CosServerError, newRequestId } from './errors.js';
 import { listObjectsPage, parseListQuery, renderEmptyMultipartUploads, renderListBucketResult } from './listing.js';
 import { checkContentMd5, deleteObjects, parseDeleteRequest, renderDeleteResult } from './multi-delete.js';
 import { type RequestTarget, bucketNameProblem, objectKeyProblem, parseRequestTarget } from './paths.js';
@@ -66,8 +65,7 @@ const BUFFERED_PUT_BYTES = 1024 * 1024;
 /** How long stop() lets in-flight requests finish before cutting their connections. */
 const STOP_GRACE_MS = 1000;
 
-/** Thrown by {@link CosServer} for misuse, with a `code` to branch on. */
-export class CosServerError extends CodedError {}
+export { CosServerError };
 
 export class CosServer {
   readonly #directory: string;

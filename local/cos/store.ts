@@ -12,6 +12,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import FilesystemStore from 's3rver/lib/stores/filesystem.js';
 import S3Object from 's3rver/lib/models/object.js';
+import { CodedError } from '../coded-error.js';
 import { BucketJournal, INLINE_BODY_BYTES, JOURNAL_FILE, type StoredObject, compareKeys } from './journal.js';
 import { STORE_RESERVED_MARKER } from './paths.js';
 import { createPrivateWriteStream, makePrivateDir, writePrivateFile } from './private-files.js';
@@ -150,7 +151,7 @@ export class ObjectStore extends FilesystemStore {
   /** @throws an ENOENT error when the object does not exist, as s3rver expects. */
   override async getMetadata(bucket: string, key: string): Promise<S3rverMetadata> {
     const object = (await this.#journal(bucket)).get(key);
-    if (!object) throw Object.assign(new Error(`no object ${key} in ${bucket}`), { code: 'ENOENT' });
+    if (!object) throw new CodedError('ENOENT', `no object ${key} in ${bucket}`);
     return metadataOf(object);
   }
 

@@ -3,6 +3,7 @@
  * the gateway instead of taking turns with it.
  */
 import { Worker } from 'node:worker_threads';
+import { CosServerError } from './errors.js';
 import type { CosServerOptions } from './server';
 
 /** What the local cloud needs from a COS store. */
@@ -30,10 +31,11 @@ export class CosServerThread implements CosStore {
       this.pending.delete(reply.id);
       if (!waiter) return;
       if (reply.ok) waiter.resolve(reply.value);
-      else waiter.reject(Object.assign(new Error(reply.message), { code: reply.code }));
+      // The server's own code when it threw a coded error (EADDRINUSE, ERR_NO_CREDENTIALS, ...).
+      else waiter.reject(new CosServerError(reply.code ?? 'ERR_COS_THREAD', reply.message ?? 'the COS store thread failed'));
     });
     this.worker.on('error', (err) => this.failAll(err));
-    this.worker.on('exit', (code) => this.failAll(new Error(`the COS store thread exited (${code})`)));
+    this.worker.on('exit', (code) => this.failAll(new CosServerError('ERR_COS_THREAD', `the COS store thread exited (${code})`)));
     this.address = await this.call({ op: 'start' });
   }
 
@@ -66,13 +68,13 @@ export class CosServerThread implements CosStore {
   }
 
   private started() {
-    if (!this.address) throw Object.assign(new Error('the COS store is not started'), { code: 'ERR_NOT_STARTED' });
+    if (!this.address) throw new CosServerError('ERR_NOT_STARTED', 'the COS store is not started');
     return this.address;
   }
 
   private call<T>(request: Record<string, unknown>): Promise<T> {
     const worker = this.worker;
-    if (!worker) return Promise.reject(new Error('the COS store thread is not running'));
+    if (!worker) return Promise.reject(new CosServerError('ERR_NOT_STARTED', 'the COS store thread is not running'));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });

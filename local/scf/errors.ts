@@ -21,9 +21,3 @@ export type ScfErrorCode =
   | 'ERR_STOPPED';
 
 export class ScfError extends CodedError<ScfErrorCode> {}
-
-/** One line describing any thrown value. */
-export function describeError(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
-}

@@ -4,6 +4,7 @@
  * the request id current when it was written.
  */
 import { Worker } from 'node:worker_threads';
+import { CodedError } from '../coded-error.js';
 import { type LineSplitter, type Stream, readLines } from './output.js';
 
 /** The worker script: plain CommonJS, so an instance starts without a TypeScript loader. */
@@ -32,7 +33,7 @@ export type RunOutcome =
   | { ok: false; kind: 'error' | 'timeout' | 'crash'; message: string; stack?: string };
 
 /** Why an instance could not start. */
-export class InstanceStartError extends Error {
+export class InstanceStartError extends CodedError<'ERR_INSTANCE_START'> {
   /** `missing-export`: no such exported function; `load-failed`: the file threw while loading. */
   readonly reason: 'missing-export' | 'load-failed' | 'timeout' | 'crash';
   /** The matching invocation failure. */
@@ -40,8 +41,7 @@ export class InstanceStartError extends Error {
   readonly detailStack: string | undefined;
 
   constructor(reason: InstanceStartError['reason'], message: string, stack?: string) {
-    super(message);
-    this.name = 'InstanceStartError';
+    super('ERR_INSTANCE_START', message);
     this.reason = reason;
     this.kind = reason === 'timeout' ? 'timeout' : reason === 'crash' ? 'crash' : 'error';
     this.detailStack = stack;
