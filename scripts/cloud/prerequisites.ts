@@ -4,14 +4,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { loadConfig } from '../../config/load';
+import { CodedError } from '../../lib/errors';
 import { targetsFor, type Selection, type Target } from '../../config/select';
 import { CredentialEnv } from '../post-deploy/clients';
 
 /** Thrown with every missing prerequisite, one per line. */
-export class PrerequisiteError extends Error {
-  readonly code = 'ERR_PREREQUISITES';
+export class PrerequisiteError extends CodedError<'ERR_PREREQUISITES'> {
   constructor(readonly problems: string[]) {
-    super(`cannot deploy yet:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super('ERR_PREREQUISITES', `cannot deploy yet:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
 }
 

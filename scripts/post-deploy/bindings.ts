@@ -4,6 +4,7 @@
  * tells whether it changed since the last release.
  */
 import { createHash } from 'node:crypto';
+import { CodedError } from '../../lib/errors';
 import type { PostDeployInput } from './inputs';
 import { MODIFY_API_MODELS } from './sdk-models';
 
@@ -37,8 +38,10 @@ export function bindingDifferences(api: Record<string, unknown>, declared: Recor
 }
 
 /** Thrown when the live API cannot be put in ModifyApiRequest's shape; the API is then left alone. */
-export class ApiShapeError extends Error {
-  readonly code = 'ERR_API_SHAPE';
+export class ApiShapeError extends CodedError<'ERR_API_SHAPE'> {
+  constructor(message: string) {
+    super('ERR_API_SHAPE', message);
+  }
 }
 
 /**

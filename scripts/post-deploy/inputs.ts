@@ -2,6 +2,7 @@
  * What the post-deploy step works on: from the stack hook's environment, or from flags when run by
  * hand (`npx tsx scripts/post-deploy.ts --stack chat-dev-gz --service-id … --api-id …`).
  */
+import { CodedError } from '../../lib/errors';
 import { HookEnv } from '../../stacks/chat-stack';
 
 export interface PostDeployInput {
@@ -24,8 +25,10 @@ export interface PostDeployInput {
 }
 
 /** Thrown for missing or malformed inputs, naming each. */
-export class InputError extends Error {
-  readonly code = 'ERR_POST_DEPLOY_INPUT';
+export class InputError extends CodedError<'ERR_POST_DEPLOY_INPUT'> {
+  constructor(message: string) {
+    super('ERR_POST_DEPLOY_INPUT', message);
+  }
 }
 
 const FLAGS: Record<string, string> = {

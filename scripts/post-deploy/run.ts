@@ -9,6 +9,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { CodedError, describeError } from '../../lib/errors';
 import { deployStatePath, readDeployState, writeDeployState, type DeployState, type ReleaseRecord } from '../../stacks/deploy-state';
 import { apiFingerprint, bindingDifferences, declaredBindings, modifyApiRequest, stackFields } from './bindings';
 import type { CloudApi } from './clients';
@@ -39,18 +40,17 @@ export interface RunReport {
 }
 
 /** Thrown when the step fails part-way, saying what was and was not done. */
-export class PartialDeployError extends Error {
-  readonly code = 'ERR_POST_DEPLOY_PARTIAL';
+export class PartialDeployError extends CodedError<'ERR_POST_DEPLOY_PARTIAL'> {
   constructor(
     readonly done: string[],
     readonly notDone: string[],
-    readonly cause: unknown,
+    cause: unknown,
   ) {
-    const reason = cause instanceof Error ? `${(cause as { code?: string }).code ? `${(cause as { code?: string }).code}: ` : ''}${cause.message}` : String(cause);
     super(
-      `post-deploy failed: ${reason}\n  done: ${done.length ? done.join('; ') : 'nothing'}\n  not done: ${notDone.join('; ')}\n  re-running the deploy (or this step) is safe and picks up where this stopped`,
+      'ERR_POST_DEPLOY_PARTIAL',
+      `post-deploy failed: ${describeError(cause)}\n  done: ${done.length ? done.join('; ') : 'nothing'}\n  not done: ${notDone.join('; ')}\n  re-running the deploy (or this step) is safe and picks up where this stopped`,
+      { cause },
     );
-    this.name = 'PartialDeployError';
   }
 }
 
@@ -94,7 +94,7 @@ export async function runPostDeploy(input: PostDeployInput, api: CloudApi, optio
     // 1. Bindings: the provider sends none for an SCF backend, on create and on update, so the live API may lack them.
     const describe = async () => (await api.describeApi({ ServiceId: input.serviceId, ApiId: input.apiId })).Result as Record<string, unknown>;
     let live = await describe();
-    if (!live) throw Object.assign(new Error(`DescribeApi returned no API for ${input.serviceId}/${input.apiId}`), { code: 'ResourceNotFound.InvalidApi' });
+    if (!live) throw new CodedError('ResourceNotFound.InvalidApi', `DescribeApi returned no API for ${input.serviceId}/${input.apiId}`);
     const declared = declaredBindings(input);
     const differences = bindingDifferences(live, declared);
     let bindingsChanged = false;
@@ -138,7 +138,7 @@ export async function runPostDeploy(input: PostDeployInput, api: CloudApi, optio
 
     // 2. The reverse-push address.
     const url = String(live.InternalDomain ?? '');
-    if (!/^https?:\/\//.test(url)) throw Object.assign(new Error(`DescribeApi returned no usable InternalDomain (${JSON.stringify(live.InternalDomain ?? null)})`), { code: 'InternalDomainMissing' });
+    if (!/^https?:\/\//.test(url)) throw new CodedError('InternalDomainMissing', `DescribeApi returned no usable InternalDomain (${JSON.stringify(live.InternalDomain ?? null)})`);
     log(`[2/4] push address ${url}`);
     finish('read the push address');
 
@@ -198,8 +198,8 @@ async function waitUntilActive(api: CloudApi, name: string, namespace: string, o
     const fn = await api.getFunction({ FunctionName: name, Namespace: namespace });
     if (fn.Status === 'Active') return;
     if (polls === 0) log(`      ${name} is ${fn.Status}; waiting for Active`);
-    if (/Failed/i.test(String(fn.Status))) throw Object.assign(new Error(`${name} is ${fn.Status}: ${fn.StatusDesc ?? ''}`), { code: 'FunctionUpdateFailed' });
-    if (Date.now() > deadline) throw Object.assign(new Error(`${name} still ${fn.Status} after waiting`), { code: 'FunctionNotActive' });
+    if (/Failed/i.test(String(fn.Status))) throw new CodedError('FunctionUpdateFailed', `${name} is ${fn.Status}: ${fn.StatusDesc ?? ''}`);
+    if (Date.now() > deadline) throw new CodedError('FunctionNotActive', `${name} still ${fn.Status} after waiting`);
     await new Promise((r) => setTimeout(r, options.pollMs ?? 1000));
   }
 }
