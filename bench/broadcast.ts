@@ -4,7 +4,7 @@
  * does it: one blocking POST after another, each on a new connection.
  */
 import http from 'node:http';
-import { main_handler as transport } from '../functions/transport';
+import chat from '../functions/chat/app';
 import { readRegistryConfig } from '../functions/lib/config';
 import { ConnectionRegistry } from '../functions/lib/registry';
 import { startCos } from '../test/support/cos-fixture';
@@ -56,7 +56,7 @@ export async function broadcastBench(): Promise<void> {
     const registry = new ConnectionRegistry(readRegistryConfig(cos.env));
     const [sender] = await populate(registry, CONNECTIONS);
     const event = { websocket: { action: 'data send', secConnectionID: sender, dataType: 'text', data: 'bench' } };
-    await transport(event); // warm-up: module load, sockets
+    await chat.transport(event); // warm-up: module load, sockets
 
     const listing: number[] = [];
     const ours: number[] = [];
@@ -64,7 +64,7 @@ export async function broadcastBench(): Promise<void> {
     for (let i = 0; i < RUNS; i++) {
       listing.push(await timed(() => registry.list()));
       push.reset();
-      ours.push(await timed(() => transport(event)));
+      ours.push(await timed(() => chat.transport(event)));
       if (push.pushes.length !== CONNECTIONS) throw new Error(`expected ${CONNECTIONS} pushes, saw ${push.pushes.length}`);
       push.reset();
       seed.push(await timed(() => seedStyleBroadcast(registry, push.url, sender, 'bench')));

@@ -77,11 +77,40 @@ const stageSchema = z
 
 export type StageConfig = z.infer<typeof stageSchema>;
 
+/** An app: the module that defines it, and settings of its own over the defaults (a stage's win over both). */
+const appSchema = z
+  .object({
+    /** The module whose default export is `defineApp(...)`, relative to the project root. */
+    entry: z.string().regex(/^[A-Za-z0-9_./-]+\.ts$/, 'must be a .ts file relative to the project root, e.g. functions/chat/app.ts'),
+    /** Extra environment variables for the app's functions (never secrets: they are in the stack). */
+    variables: z
+      .record(
+        z.string().regex(/^[A-Za-z][A-Za-z0-9_]{1,63}$/, 'must be an environment variable name').refine((n) => !/^(TENCENTCLOUD_|SCF_|QCLOUD_)/.test(n), 'uses a prefix SCF reserves'),
+        z.string(),
+      )
+      .optional(),
+    environment: settingsSchema.shape.environment.optional(),
+    path: settingsSchema.shape.path.optional(),
+    functions: settingsSchema.shape.functions.partial().optional(),
+    push: settingsSchema.shape.push.partial().optional(),
+    idleTimeoutSeconds: settingsSchema.shape.idleTimeoutSeconds.optional(),
+    registryExpiryDays: settingsSchema.shape.registryExpiryDays.optional(),
+    admission: settingsSchema.shape.admission,
+  })
+  .strict();
+
+export type AppEntryConfig = z.infer<typeof appSchema>;
+
 export const configSchema = z
   .object({
     $schema: z.string().optional(),
-    /** Prefix of every resource name. */
-    app: z.string().regex(/^[a-z][a-z0-9]{1,11}$/, 'must be 2-12 lowercase letters or digits, starting with a letter'),
+    /**
+     * The apps, by name; the first is the default. A name prefixes every resource name of its
+     * stacks (`<app>-<stage>-<region short>`).
+     */
+    apps: z
+      .record(z.string().regex(/^[a-z][a-z0-9]{1,11}$/, 'app names are 2-12 lowercase letters or digits, starting with a letter'), appSchema)
+      .refine((a) => Object.keys(a).length > 0, 'needs at least one app'),
     defaults: settingsSchema,
     stages: z
       .record(z.string().regex(/^[a-z][a-z0-9]{0,9}$/, 'stage names are 1-10 lowercase letters or digits, starting with a letter'), stageSchema)

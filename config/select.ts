@@ -1,13 +1,17 @@
 /**
- * Which stacks to build: one per (stage, region), chosen by `--stage` / `--region` flags or the
- * `STAGE` / `REGION` environment variables.
+ * Which stacks to build: one per (app, stage, region), chosen by `--app` / `--stage` / `--region`
+ * flags or the `APP` / `STAGE` / `REGION` environment variables.
  */
 import { regionShortName } from './regions';
 import type { AppConfig, Settings } from './schema';
 
-/** One stack to synthesize: a stage in a region, with its merged settings. */
+/** One stack to synthesize: an app's stage in a region, with its merged settings. */
 export interface Target {
   app: string;
+  /** The app's module, relative to the project root. */
+  entry: string;
+  /** The app's own environment variables for its functions. */
+  variables: Record<string, string>;
   stage: string;
   region: string;
   /** Short region name used in resource names, e.g. `gz`. */
@@ -17,8 +21,9 @@ export interface Target {
   settings: Settings;
 }
 
-/** A stage and/or region to restrict to; absent means all. */
+/** An app, stage and/or region to restrict to; absent means all. */
 export interface Selection {
+  app?: string;
   stage?: string;
   region?: string;
 }
@@ -32,40 +37,60 @@ export function selectionFrom(argv: string[] = process.argv.slice(2), env: NodeJ
     }
     return undefined;
   };
-  return { stage: flag('stage') || env.STAGE || undefined, region: flag('region') || env.REGION || undefined };
+  return { app: flag('app') || env.APP || undefined, stage: flag('stage') || env.STAGE || undefined, region: flag('region') || env.REGION || undefined };
 }
 
-function mergeSettings(defaults: Settings, stage: AppConfig['stages'][string]): Settings {
+type Overrides = Partial<Omit<Settings, 'functions' | 'push'>> & { functions?: Partial<Settings['functions']>; push?: Partial<Settings['push']> };
+
+function mergeSettings(base: Settings, over: Overrides): Settings {
   return {
-    environment: stage.environment ?? defaults.environment,
-    path: stage.path ?? defaults.path,
-    functions: { ...defaults.functions, ...stage.functions },
-    push: { ...defaults.push, ...stage.push },
-    idleTimeoutSeconds: stage.idleTimeoutSeconds ?? defaults.idleTimeoutSeconds,
-    registryExpiryDays: stage.registryExpiryDays ?? defaults.registryExpiryDays,
-    // null in a stage switches admission off even when the defaults have it.
-    admission: stage.admission === undefined ? defaults.admission : stage.admission,
+    environment: over.environment ?? base.environment,
+    path: over.path ?? base.path,
+    functions: { ...base.functions, ...over.functions },
+    push: { ...base.push, ...over.push },
+    idleTimeoutSeconds: over.idleTimeoutSeconds ?? base.idleTimeoutSeconds,
+    registryExpiryDays: over.registryExpiryDays ?? base.registryExpiryDays,
+    // null switches admission off even when what is below has it.
+    admission: over.admission === undefined ? base.admission : over.admission,
   };
 }
 
-/** Every target the configuration produces, restricted by the selection. Throws for an unknown stage or region. */
+/** The default app: the first the configuration names. */
+export function defaultApp(config: AppConfig): string {
+  return Object.keys(config.apps)[0]!;
+}
+
+/**
+ * Every target the configuration produces, restricted by the selection: each app in each stage and
+ * region. Settings are the defaults, then the app's, then the stage's. Throws for an unknown app,
+ * stage or region.
+ */
 export function targetsFor(config: AppConfig, selection: Selection = {}): Target[] {
+  const apps = Object.keys(config.apps);
+  if (selection.app && !apps.includes(selection.app)) {
+    throw new Error(`unknown app "${selection.app}"; the configuration has: ${apps.join(', ')}`);
+  }
   const stages = Object.keys(config.stages);
   if (selection.stage && !stages.includes(selection.stage)) {
     throw new Error(`unknown stage "${selection.stage}"; the configuration has: ${stages.join(', ')}`);
   }
   const targets: Target[] = [];
-  for (const stage of selection.stage ? [selection.stage] : stages) {
-    const stageConfig = config.stages[stage];
-    if (selection.region && !stageConfig.regions.includes(selection.region)) {
-      if (selection.stage) {
-        throw new Error(`stage "${stage}" is not deployed to region "${selection.region}"; its regions: ${stageConfig.regions.join(', ')}`);
+  for (const app of selection.app ? [selection.app] : apps) {
+    const { entry, variables, ...appSettings } = config.apps[app]!;
+    for (const stage of selection.stage ? [selection.stage] : stages) {
+      const stageConfig = config.stages[stage]!;
+      if (selection.region && !stageConfig.regions.includes(selection.region)) {
+        if (selection.stage) {
+          throw new Error(`stage "${stage}" is not deployed to region "${selection.region}"; its regions: ${stageConfig.regions.join(', ')}`);
+        }
+        continue;
       }
-      continue;
-    }
-    for (const region of selection.region ? [selection.region] : stageConfig.regions) {
-      const regionShort = regionShortName(region);
-      targets.push({ app: config.app, stage, region, regionShort, name: `${config.app}-${stage}-${regionShort}`, settings: mergeSettings(config.defaults, stageConfig) });
+      const { regions, ...stageSettings } = stageConfig;
+      const settings = mergeSettings(mergeSettings(config.defaults, appSettings), stageSettings);
+      for (const region of selection.region ? [selection.region] : regions) {
+        const regionShort = regionShortName(region);
+        targets.push({ app, entry, variables: { ...variables }, stage, region, regionShort, name: `${app}-${stage}-${regionShort}`, settings });
+      }
     }
   }
   if (targets.length === 0) throw new Error(`no stage is deployed to region "${selection.region}"`);

@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { checkAdmissionSecrets } from '../config/admission';
 import { loadConfig } from '../config/load';
 import type { AppConfig } from '../config/schema';
-import { targetsFor, type Target } from '../config/select';
-import { bundleFunctions, FUNCTION_NAMES, type BundleInfo, type FunctionName } from '../scripts/bundle';
+import { defaultApp, targetsFor, type Target } from '../config/select';
+import { bundleApp, ROLES, type AppBundles, type Role } from '../scripts/bundle';
 import { generateBindings } from '../scripts/gen-bindings';
 import { applyStack, type AppliedStack } from './apply/apply';
 import { LocalCloudApi } from './cloud-api/server';
@@ -29,6 +29,8 @@ export const LOCAL_APP_ID = '1250000000';
 export interface LocalCloudOptions {
   /** Folder for objects, unpacked code and synth output. @default `.data` in the project */
   dataDir?: string;
+  /** Which app of the configuration to run. @default its first (the chat) */
+  app?: string;
   /** @default the configuration's first stage */
   stage?: string;
   /** @default the stage's first region */
@@ -74,7 +76,7 @@ export class LocalCloud {
   private gateway?: LocalGateway;
   private cloudApi?: LocalCloudApi;
   private web?: WebServer;
-  private bundles?: Record<FunctionName, BundleInfo>;
+  private bundles?: AppBundles;
   private applied?: AppliedStack;
   readonly target: Target;
   readonly dataDir: string;
@@ -83,9 +85,10 @@ export class LocalCloud {
 
   constructor(private readonly options: LocalCloudOptions = {}) {
     this.config = options.config ?? loadConfig();
+    const app = options.app ?? defaultApp(this.config);
     const stage = options.stage ?? Object.keys(this.config.stages)[0];
     const region = options.region ?? this.config.stages[stage]?.regions[0];
-    [this.target] = targetsFor(this.config, { stage, region });
+    [this.target] = targetsFor(this.config, { app, stage, region });
     this.dataDir = path.resolve(options.dataDir ?? path.join(ROOT, '.data'));
     const log = options.log ?? ((line: string) => console.log(line));
     // Routine lines: one per connection, open or closed.
@@ -101,11 +104,17 @@ export class LocalCloud {
       await makePrivateDir(this.dataDir); // owner-only (0700): it holds connection ids and messages
       generateBindings();
       // Imported only now: the stack's modules import the bindings generated just above.
-      const { synthesizeChatApp } = await import('../stacks/app');
-      this.bundles = await bundleFunctions(this.options.buildDir);
+      const { synthesizeApps } = await import('../stacks/app');
+      this.bundles = await this.#build();
       const outdir = path.join(this.dataDir, 'synth');
       // The local run keeps its own deploy state, so a cloud deploy's push address never leaks in.
-      await synthesizeChatApp({ config: this.config, selection: { stage: this.target.stage, region: this.target.region }, outdir, bundles: this.bundles, env: { CHAT_DEPLOY_STATE_DIR: path.join(this.dataDir, 'deploy') } });
+      synthesizeApps({
+        config: this.config,
+        selection: { app: this.target.app, stage: this.target.stage, region: this.target.region },
+        outdir,
+        bundles: { [this.target.app]: this.bundles },
+        env: { CHAT_DEPLOY_STATE_DIR: path.join(this.dataDir, 'deploy') },
+      });
       this.log(`synthesized ${this.target.name} in ${Date.now() - started} ms`);
 
       // Temporary role credentials, new on every start, as STS would hand out.
@@ -174,18 +183,23 @@ export class LocalCloud {
    * Rebuilds the bundles and redeploys each function whose code changed, keeping its configuration.
    * Open connections stay open: only the function instances are swapped.
    */
-  async reloadFunctions(build: () => Promise<Record<FunctionName, BundleInfo>> = () => bundleFunctions(this.options.buildDir)): Promise<FunctionName[]> {
+  async reloadFunctions(build: () => Promise<AppBundles> = () => this.#build()): Promise<Role[]> {
     if (!this.scf || !this.applied || !this.bundles) throw new Error('the local cloud is not started');
     const next = await build();
-    const changed = FUNCTION_NAMES.filter((fn) => next[fn].hash !== this.bundles![fn].hash);
-    for (const fn of changed) {
-      const ref = this.applied.functions.find((f) => f.name.endsWith(`-${fn}`))!;
+    const changed = ROLES.filter((role) => next[role].hash !== this.bundles![role].hash);
+    for (const role of changed) {
+      // The function the applied API binds to this role, whatever it is named.
+      const ref = this.applied.roles[role];
       const current = this.scf.getFunction(ref.name, ref.namespace)!;
-      await this.scf.deploy({ ...current, zipPath: next[fn].zipPath });
-      this.log(`reloaded ${ref.name} (${next[fn].hash})`);
+      await this.scf.deploy({ ...current, zipPath: next[role].zipPath });
+      this.log(`reloaded ${ref.name} (${next[role].hash})`);
     }
     this.bundles = next;
     return changed;
+  }
+
+  #build(): Promise<AppBundles> {
+    return bundleApp(this.target.app, { entry: this.target.entry }, this.options.buildDir);
   }
 
   /** Stops everything, in the reverse order of start. Safe to call twice. */

@@ -17,6 +17,7 @@ export class StartArgsError extends CodedError<'ERR_INVALID_ARG'> {
 
 export const USAGE = `Usage: npm start -- [options]
 
+  --app NAME           app of config/app.json to run (default: the first, chat; env APP)
   --stage NAME         stage of config/app.json to run (default: the first, dev)
   --region REGION      region of that stage (default: its first)
   --port N             chat page port (default ${DEFAULT_PORTS.page}; env PORT)
@@ -39,7 +40,7 @@ export interface StartArgs {
   help: boolean;
   watch: boolean;
   /** Options for {@link LocalCloud}, apart from the configuration and log. */
-  cloud: Pick<LocalCloudOptions, 'stage' | 'region' | 'dataDir' | 'quiet' | 'maxInstancesPerFunction' | 'ports'> & {
+  cloud: Pick<LocalCloudOptions, 'app' | 'stage' | 'region' | 'dataDir' | 'quiet' | 'maxInstancesPerFunction' | 'ports'> & {
     /** The gateway limits that differ from the defaults (seed 002's numbers). */
     limits: Partial<GatewayLimits>;
   };
@@ -84,6 +85,7 @@ export function parseStartArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Sta
     ({ values } = parseArgs({
       args: argv,
       options: {
+        app: { type: 'string' },
         stage: { type: 'string' },
         region: { type: 'string' },
         port: { type: 'string' },
@@ -109,6 +111,7 @@ export function parseStartArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Sta
     help: values.help ?? false,
     watch: values.watch ?? false,
     cloud: {
+      app: values.app ?? (env.APP || undefined),
       stage: values.stage ?? (env.STAGE || undefined),
       region: values.region ?? (env.REGION || undefined),
       dataDir: values['data-dir'],

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { checkAdmissionSecrets } from '../config/admission';
-import { deployStatePath } from '../stacks/deploy-state';
+import { deployStatePath } from '../stacks/post-deploy-contract';
 import { preparedTarget, runCdktf, runMain } from './cloud/cdktf';
 import { outputsPath } from './post-deploy/run';
 

@@ -2,7 +2,7 @@
  * `npm run destroy -- --stage S --region R`: `cdktf destroy` of one stack, then its deploy state.
  */
 import { rmSync } from 'node:fs';
-import { deployStatePath } from '../stacks/deploy-state';
+import { deployStatePath } from '../stacks/post-deploy-contract';
 import { preparedTarget, runCdktf, runMain } from './cloud/cdktf';
 import { outputsPath } from './post-deploy/run';
 

@@ -1,38 +1,41 @@
 /**
- * Builds the CDK for Terraform app from the configuration: one ChatStack per selected target.
+ * Builds the CDK for Terraform app from the configuration: one AppStack per selected (app, stage,
+ * region).
  */
 import { mkdirSync } from 'node:fs';
 import { App } from 'cdktf';
 import { checkAdmissionSecrets } from '../config/admission';
 import type { AppConfig } from '../config/schema';
 import { targetsFor, type Selection, type Target } from '../config/select';
-import { bundleFunctions, type BundleInfo, type FunctionName } from '../scripts/bundle';
-import { ChatStack } from './chat-stack';
-import { readDeployState } from './deploy-state';
+import { AppStack } from './app-stack';
+import { readDeployState } from './post-deploy-contract';
+import type { AppBundles } from './roles';
 
-export interface ChatAppOptions {
+export interface SynthOptions {
   config: AppConfig;
   selection?: Selection;
   /** Where to write `stacks/<name>/cdk.tf.json`. @default cdktf's (CDKTF_OUTDIR or cdktf.out) */
   outdir?: string;
-  /** Prebuilt bundles; built (or rebuilt when stale) when absent. */
-  bundles?: Record<FunctionName, BundleInfo>;
+  /** The built bundles of every selected app, by app name (scripts/bundle). */
+  bundles: Record<string, AppBundles>;
   /** Environment for the deploy-state location. @default process.env */
   env?: NodeJS.ProcessEnv;
 }
 
 /** Synthesizes the selected stacks; returns the app, its stacks and their targets. */
-export async function synthesizeChatApp(options: ChatAppOptions): Promise<{ app: App; stacks: ChatStack[]; targets: Target[] }> {
+export function synthesizeApps(options: SynthOptions): { app: App; stacks: AppStack[]; targets: Target[] } {
   const targets = targetsFor(options.config, options.selection);
   checkAdmissionSecrets(targets, process.env, { required: false });
-  const bundles = options.bundles ?? (await bundleFunctions());
+  for (const target of targets) {
+    if (!options.bundles[target.app]) throw new Error(`no bundles were built for app "${target.app}"`);
+  }
   // cdktf creates only the last level of its output folder.
   if (options.outdir) mkdirSync(options.outdir, { recursive: true });
   // skipValidation: terraform_data would otherwise make synth run `terraform version`; the
   // synthesized JSON is checked against the provider schema by scripts/validate-stacks instead.
   const app = new App({ skipValidation: true, ...(options.outdir ? { outdir: options.outdir } : {}) });
   const stacks = targets.map(
-    (target) => new ChatStack(app, target.name, { target, bundles, url: readDeployState(target.name, options.env)?.url }),
+    (target) => new AppStack(app, target.name, { target, bundles: options.bundles[target.app]!, url: readDeployState(target.name, options.env)?.url }),
   );
   app.synth();
   return { app, stacks, targets };

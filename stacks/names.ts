@@ -2,7 +2,7 @@
  * Resource names, all derived from the stack prefix `<app>-<stage>-<region short>` so that stages and
  * regions never collide (CAM roles and policies are global to the account).
  */
-import type { FunctionName } from '../scripts/bundle';
+import type { Role } from './roles';
 
 export interface ResourceNames {
   /** Bucket name without the app id suffix: the bucket is `<this>-<appid>`. */
@@ -12,7 +12,7 @@ export interface ResourceNames {
   /** API Gateway names use underscores: the console documents letters, digits and `_`. */
   service: string;
   api: string;
-  functions: Record<FunctionName, string>;
+  functions: Record<Role, string>;
 }
 
 /** Names for the stack with prefix `<app>-<stage>-<region short>`. */

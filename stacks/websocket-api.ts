@@ -16,6 +16,8 @@ export interface FunctionBinding {
 }
 
 export interface WebSocketApiProps {
+  /** What the service and API are for, in their descriptions. @default 'chat' */
+  readonly purpose?: string;
   readonly serviceName: string;
   readonly apiName: string;
   readonly register: FunctionBinding;
@@ -63,14 +65,14 @@ export class WebSocketApi extends Construct {
 
     this.service = new ApiGatewayService(this, 'service', {
       serviceName: props.serviceName,
-      serviceDesc: 'WebSocket chat',
+      serviceDesc: `WebSocket ${props.purpose ?? 'chat'}`,
       protocol: 'http&https',
       netType: ['OUTER'],
     });
 
     const apiConfig = {
       apiName: props.apiName,
-      apiDesc: 'WebSocket chat: register, transport and cleanup functions',
+      apiDesc: `WebSocket ${props.purpose ?? 'chat'}: register, transport and cleanup functions`,
       authType: 'NONE',
       protocol: 'WEBSOCKET',
       requestConfigPath: this.path,

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FunctionRef } from '../invoker';
+import { ROLES, type Role } from '../../stacks/roles';
 import { referencesIn, resolveValue, type Reference } from './expressions';
 import { UNKNOWN, argumentsOf, containsUnknown, planResource, RefusedChangeError, type PlannedChange } from './plan.js';
 import { DATA_SOURCES, RESOURCE_TYPES, type LocalServices, type ResourceContext } from './resources.js';
@@ -45,6 +46,8 @@ export interface AppliedStack {
   region: string;
   bucket: string;
   functions: FunctionRef[];
+  /** The function bound to each part of the WebSocket protocol. */
+  roles: Record<Role, FunctionRef>;
   serviceId: string;
   apiId: string;
   environment: string;
@@ -288,13 +291,17 @@ export async function applyStack(options: ApplyOptions): Promise<AppliedStack> {
   state.resources = Object.fromEntries(nodes.filter((n) => state.resources[n.address]).map((n) => [n.address, state.resources[n.address]!]));
   save();
 
-  const first = (type: string) => nodes.find((n) => n.type === type && !n.data);
-  const apiNode = first('tencentcloud_api_gateway_api');
-  const releaseNode = first('tencentcloud_api_gateway_service_release');
-  if (!apiNode || !releaseNode) throw new LocalApplyError(`${file} declares no API Gateway API and release`);
+  // The local cloud serves one WebSocket API per stack, as the stacks declare it.
+  const one = (type: string) => {
+    const found = nodes.filter((n) => n.type === type && !n.data);
+    if (found.length !== 1) throw new LocalApplyError(`${file} declares ${found.length} ${type} resources; the local cloud runs a stack with exactly one`);
+    return found[0]!;
+  };
+  const apiNode = one('tencentcloud_api_gateway_api');
+  const releaseNode = one('tencentcloud_api_gateway_service_release');
   const api = attributes.get(apiNode.address)!;
   const release = attributes.get(releaseNode.address)!;
-  const bucketNode = first('tencentcloud_cos_bucket');
+  const bucketNode = nodes.find((n) => n.type === 'tencentcloud_cos_bucket' && !n.data);
   const functions: FunctionRef[] = nodes
     .filter((n) => n.type === 'tencentcloud_scf_function')
     .map((n) => attributes.get(n.address)!)
@@ -305,6 +312,15 @@ export async function applyStack(options: ApplyOptions): Promise<AppliedStack> {
     const value = resolveValue(output.value, lookup(attributes, `output.${name}`), `output.${name}`);
     outputs[name] = typeof value === 'string' ? value.replace(/^wss:\/\//, 'ws://') : value;
   }
+  // Which function plays which part: the API's WebSocket bindings as the stack declares them.
+  const apiArgs = resolveValue(argumentsOf(apiNode.body), lookup(attributes, apiNode.address), apiNode.address) as Body;
+  const roles = Object.fromEntries(
+    ROLES.map((role) => {
+      const name = apiArgs[`service_config_websocket_${role}_function_name`];
+      if (!name) throw new LocalApplyError(`${apiNode.address} declares no ${role} function (service_config_websocket_${role}_function_name)`);
+      return [role, { name: String(name), namespace: String(apiArgs[`service_config_websocket_${role}_function_namespace`] || 'default'), qualifier: String(apiArgs[`service_config_websocket_${role}_function_qualifier`] || '$LATEST') }];
+    }),
+  ) as Record<Role, FunctionRef>;
   const serviceId = String(api.service_id);
   const environment = String(release.environment_name);
   return {
@@ -312,6 +328,7 @@ export async function applyStack(options: ApplyOptions): Promise<AppliedStack> {
     region,
     bucket: bucketNode ? String(attributes.get(bucketNode.address)!.bucket) : '',
     functions,
+    roles,
     serviceId,
     apiId: String(api.id),
     environment,

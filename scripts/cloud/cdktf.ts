@@ -11,7 +11,7 @@ import { checkPrerequisites, selectOne } from './prerequisites';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The stack chosen by --stage/--region (or STAGE/REGION), checked for everything a deploy needs. */
+/** The stack chosen by --app/--stage/--region (or APP/STAGE/REGION), checked for everything a deploy needs. */
 export function preparedTarget(): { target: Target; extraEnv: Record<string, string> } {
   const target = selectOne(selectionFrom());
   const extraEnv = checkPrerequisites(target);
@@ -24,7 +24,7 @@ export function runCdktf(command: string, target: Target, extraEnv: Record<strin
   const result = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'cdktf'), [command, target.name, '--auto-approve', ...args], {
     cwd: ROOT,
     stdio: 'inherit',
-    env: { ...process.env, ...extraEnv, CHECKPOINT_DISABLE: '1', STAGE: target.stage, REGION: target.region },
+    env: { ...process.env, ...extraEnv, CHECKPOINT_DISABLE: '1', APP: target.app, STAGE: target.stage, REGION: target.region },
   });
   return result.status ?? 1;
 }

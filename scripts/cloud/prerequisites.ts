@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { loadConfig } from '../../config/load';
 import { CodedError } from '../../lib/errors';
-import { targetsFor, type Selection, type Target } from '../../config/select';
+import { defaultApp, targetsFor, type Selection, type Target } from '../../config/select';
 import { CredentialEnv } from '../post-deploy/clients';
 
 /** Thrown with every missing prerequisite, one per line. */
@@ -17,9 +17,11 @@ export class PrerequisiteError extends CodedError<'ERR_PREREQUISITES'> {
 
 /** The one stack a command acts on; several matching the selection is an error listing them. */
 export function selectOne(selection: Selection): Target {
-  const targets = targetsFor(loadConfig(process.env.CHAT_CONFIG || undefined), selection);
+  const config = loadConfig(process.env.CHAT_CONFIG || undefined);
+  // Without --app, the default app (the first the configuration names).
+  const targets = targetsFor(config, { ...selection, app: selection.app ?? defaultApp(config) });
   if (targets.length > 1) {
-    throw new Error(`choose one stack with --stage and --region; the selection matches ${targets.map((t) => `${t.name} (--stage ${t.stage} --region ${t.region})`).join(', ')}`);
+    throw new Error(`choose one stack with --stage and --region; the selection matches ${targets.map((t) => `${t.name} (--app ${t.app} --stage ${t.stage} --region ${t.region})`).join(', ')}`);
   }
   return targets[0];
 }

@@ -3,7 +3,7 @@
  * hand (`npx tsx scripts/post-deploy.ts --stack chat-dev-gz --service-id … --api-id …`).
  */
 import { CodedError } from '../../lib/errors';
-import { HookEnv } from '../../stacks/chat-stack';
+import { HookEnv } from '../../stacks/post-deploy-contract';
 
 export interface PostDeployInput {
   stack: string;

@@ -10,7 +10,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CodedError, describeError } from '../../lib/errors';
-import { deployStatePath, readDeployState, writeDeployState, type DeployState, type ReleaseRecord } from '../../stacks/deploy-state';
+import { deployStatePath, readDeployState, writeDeployState, type DeployState, type ReleaseRecord, URL_VARIABLE } from '../../stacks/post-deploy-contract';
 import { apiFingerprint, bindingDifferences, declaredBindings, modifyApiRequest, stackFields } from './bindings';
 import type { CloudApi } from './clients';
 import type { PostDeployInput } from './inputs';
@@ -147,11 +147,11 @@ export async function runPostDeploy(input: PostDeployInput, api: CloudApi, optio
     for (const name of names) {
       const fn = await api.getFunction({ FunctionName: name, Namespace: input.namespace });
       const variables: Array<{ Key: string; Value: string }> = fn.Environment?.Variables ?? [];
-      const current = variables.find((v) => v.Key === 'url');
+      const current = variables.find((v) => v.Key === URL_VARIABLE);
       if (current?.Value === url) {
         log(`[3/4] ${name}: url already set`);
       } else {
-        const merged = [...variables.filter((v) => v.Key !== 'url'), { Key: 'url', Value: url }];
+        const merged = [...variables.filter((v) => v.Key !== URL_VARIABLE), { Key: URL_VARIABLE, Value: url }];
         log(`[3/4] ${name}: ${current ? `updating url (push address changed from ${current.Value || '(empty)'} to ${url})` : 'setting url (none set yet)'}`);
         await api.updateFunctionConfiguration({ FunctionName: name, Namespace: input.namespace, Environment: { Variables: merged } });
         await waitUntilActive(api, name, input.namespace, options, log);

@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main_handler as cleanup } from '../../functions/cleanup';
 import { readRegistryConfig } from '../../functions/lib/config';
 import { ErrNo } from '../../functions/lib/errors';
 import { ConnectionRegistry } from '../../functions/lib/registry';
 import { startCos, useEnv, type CosFixture } from '../support/cos-fixture';
 import { populate } from '../support/populate';
 import { captureLog } from './capture-log';
+import chat from '../../functions/chat/app';
+
+const cleanup = chat.cleanup;
 
 describe('cleanup', () => {
   let cos: CosFixture;

@@ -1,10 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { main_handler as register } from '../../functions/register';
 import { createAdmissionToken } from '../../functions/lib/admission';
 import { ErrNo } from '../../functions/lib/errors';
 import { keyForConnection } from '../../functions/lib/registry';
 import { startCos, useEnv, type CosFixture } from '../support/cos-fixture';
 import { captureLog } from './capture-log';
+import chat from '../../functions/chat/app';
+
+const register = chat.register;
 
 function connecting(id: string, extra: Record<string, unknown> = {}) {
   return {

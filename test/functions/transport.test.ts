@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { captureLog } from './capture-log';
-import { main_handler as transport } from '../../functions/transport';
 import { readRegistryConfig } from '../../functions/lib/config';
 import { shortId } from '../../functions/chat/protocol';
 import { MAX_PUSH_BYTES } from '../../functions/lib/limits';
@@ -8,6 +7,9 @@ import { ConnectionRegistry, keyForConnection } from '../../functions/lib/regist
 import { startCos, useEnv, type CosFixture } from '../support/cos-fixture';
 import { fakeConnectionId, populate } from '../support/populate';
 import { PushRecorder } from '../support/push-recorder';
+import chat from '../../functions/chat/app';
+
+const transport = chat.transport;
 
 function frame(id: string, data: string, dataType: 'text' | 'binary' = 'text', action = 'data send') {
   return { websocket: { action, secConnectionID: id, dataType, data } };

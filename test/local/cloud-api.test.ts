@@ -21,7 +21,8 @@ import { verifyTc3 } from '../../local/cloud-api/signature';
 import { type LocalCredential, randomCredential } from '../../local/credentials';
 import { LocalGateway } from '../../local/gateway/gateway';
 import { LocalScf } from '../../local/scf/runtime';
-import { FUNCTION_NAMES, RUNTIME, bundleFunctions } from '../../scripts/bundle';
+import { ROLES, RUNTIME } from '../../scripts/bundle';
+import { bundleChat } from '../support/bundles';
 import { ChatClient, HandshakeRefused } from '../support/chat-client';
 import { startCos, type CosFixture } from '../support/cos-fixture';
 
@@ -153,7 +154,7 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'cloud-api-'));
     cos = await startCos();
-    const bundles = await bundleFunctions(join(dir, 'dist'));
+    const bundles = await bundleChat(join(dir, 'dist'));
     const { TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY, TENCENTCLOUD_SESSIONTOKEN, LOCAL_COS_DOMAIN, bucket, region } = cos.env;
     scf = new LocalScf({
       workDir: join(dir, 'scf'),
@@ -162,7 +163,7 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
       platformEnvironment: { LOCAL_COS_DOMAIN },
       log: () => {},
     });
-    for (const name of FUNCTION_NAMES) {
+    for (const name of ROLES) {
       // as the first apply leaves them: no url yet
       await scf.deploy({
         name: fn(name), zipPath: bundles[name].zipPath, handler: 'index.main_handler', runtime: RUNTIME,

@@ -11,7 +11,8 @@ import { CosServer } from '../../local/cos/server';
 import { randomCredential } from '../../local/credentials';
 import { LocalCloud, type LocalEndpoints } from '../../local/cloud';
 import { watchSources } from '../../local/watch';
-import type { BundleInfo, FunctionName } from '../../scripts/bundle';
+import type { AppBundles } from '../../scripts/bundle';
+import { bundleChat } from '../support/bundles';
 import { ChatClient } from '../support/chat-client';
 
 describe('LocalCloud', () => {
@@ -93,7 +94,8 @@ describe('LocalCloud', () => {
     };`;
     const zipPath = path.join(dataDir, 'transport-v2.zip');
     await writeFile(zipPath, zipSync({ 'index.js': [strToU8(code), { mtime: new Date('1980-01-01T00:00:00Z') }] }));
-    const current = JSON.parse(await readFile(path.join(dataDir, 'dist', 'manifest.json'), 'utf8')).functions as Record<FunctionName, BundleInfo>;
+    // Rebuilding gives the same bytes, hence the bundles the cloud runs.
+    const current: AppBundles = await bundleChat(path.join(dataDir, 'dist'));
     const changed = await cloud.reloadFunctions(async () => ({ ...current, transport: { ...current.transport, zipPath, hash: 'v2' } }));
     expect(changed).toEqual(['transport']);
     a.ws.send('after');

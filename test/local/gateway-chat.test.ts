@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { main_handler as cleanup } from '../../functions/cleanup';
-import { main_handler as register } from '../../functions/register';
-import { main_handler as transport } from '../../functions/transport';
 import { readRegistryConfig } from '../../functions/lib/config';
 import { shortId } from '../../functions/chat/protocol';
 import { ConnectionRegistry } from '../../functions/lib/registry';
@@ -10,6 +7,11 @@ import { LocalGateway } from '../../local/gateway/gateway';
 import { TableInvoker } from '../../local/gateway/table-invoker';
 import { startCos, useEnv, type CosFixture } from '../support/cos-fixture';
 import { fakeConnectionId } from '../support/populate';
+import chat from '../../functions/chat/app';
+
+const cleanup = chat.cleanup;
+const register = chat.register;
+const transport = chat.transport;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

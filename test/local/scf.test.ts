@@ -6,7 +6,8 @@ import { type Zippable, strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FunctionRef, InvocationResult } from '../../local/invoker.js';
 import { DEFAULT_MAX_INSTANCES, type FunctionSpec, LocalScf, type LocalScfOptions, ScfError } from '../../local/scf/runtime.js';
-import { type BundleInfo, type FunctionName, RUNTIME, bundleFunctions } from '../../scripts/bundle.js';
+import { type AppBundles, RUNTIME } from '../../scripts/bundle.js';
+import { bundleChat } from '../support/bundles.js';
 
 const CREDENTIALS = { secretId: 'AKIDlocaltestsecretid0000000000000', secretKey: 'local-test-secret-key', sessionToken: 'local-test-session-token' };
 const REGION = 'ap-guangzhou';
@@ -74,7 +75,7 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
 
 describe('LocalScf', () => {
   let root: string;
-  let bundles: Record<FunctionName, BundleInfo>;
+  let bundles: AppBundles;
   const runtimes: LocalScf[] = [];
   const lines: Array<{ line: string; stream: 'stdout' | 'stderr' }> = [];
   let scf: LocalScf;
@@ -120,7 +121,7 @@ describe('LocalScf', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'local-scf-'));
-    bundles = await bundleFunctions(join(root, 'bundles'));
+    bundles = await bundleChat(join(root, 'bundles'));
     scf = newRuntime();
   });
 

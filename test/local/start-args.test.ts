@@ -25,11 +25,17 @@ describe('npm start arguments', () => {
     expect(args).toEqual({
       help: false,
       watch: false,
-      cloud: { stage: undefined, region: undefined, dataDir: undefined, quiet: false, maxInstancesPerFunction: DEFAULT_MAX_INSTANCES, ports: DEFAULT_PORTS, limits: {} },
+      cloud: { app: undefined, stage: undefined, region: undefined, dataDir: undefined, quiet: false, maxInstancesPerFunction: DEFAULT_MAX_INSTANCES, ports: DEFAULT_PORTS, limits: {} },
     });
     expect(describeLimits(resolveLimits(args.cloud.limits), 600)).toBe(
       '256 KB per message (close 1009); 10 msg/s and 128 KB/s per connection (close 1008); 4 MB unread per connection (close 1008); idle 600 s; max 7200 s',
     );
+  });
+
+  it('chooses the app with --app or APP', () => {
+    expect(parseStartArgs(['--app', 'board']).cloud.app).toBe('board');
+    expect(parseStartArgs([], { APP: 'board' }).cloud.app).toBe('board');
+    expect(parseStartArgs(['--app=chat'], { APP: 'board' }).cloud.app).toBe('chat');
   });
 
   it('switches the rate limits off with --limits off, keeping the frame limit', () => {

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTION_NAMES, bundleFunctions, type BundleInfo, type FunctionName } from '../../scripts/bundle';
+import { BundleError, ROLES, bundleApp, bundleApps, type AppBundles, type Role } from '../../scripts/bundle';
+import { CHAT_APP } from '../support/bundles';
 import { readRegistryConfig } from '../../functions/lib/config';
 import { ConnectionRegistry } from '../../functions/lib/registry';
 import { startCos, type CosFixture } from '../support/cos-fixture';
@@ -32,18 +33,19 @@ function invokeInNode(dir: string, event: unknown, env: Record<string, string>):
 
 describe('function bundles', () => {
   let out: string;
-  let manifest: Record<FunctionName, BundleInfo>;
+  let manifest: AppBundles;
   beforeAll(async () => {
     out = await mkdtemp(path.join(os.tmpdir(), 'bundle-test-'));
-    manifest = await bundleFunctions(out);
+    manifest = (await bundleApps({ chat: CHAT_APP }, out)).chat!;
   });
   afterAll(() => rm(out, { recursive: true, force: true }));
 
-  it('writes one hashed zip per function, holding only index.js, and a manifest', async () => {
-    const files = (await readdir(out)).sort();
-    expect(files).toHaveLength(4);
-    for (const name of FUNCTION_NAMES) {
+  it('writes one hashed zip per function of each app, holding only index.js, and a manifest', async () => {
+    expect((await readdir(out)).sort()).toEqual(['chat', 'manifest.json']);
+    expect(await readdir(path.join(out, 'chat'))).toHaveLength(3);
+    for (const name of ROLES) {
       const info = manifest[name];
+      expect(path.dirname(info.zipPath)).toBe(path.join(out, 'chat'));
       expect(path.basename(info.zipPath)).toMatch(new RegExp(`^${name}-[0-9a-f]{16}\\.zip$`));
       const entries = unzipSync(await readFile(info.zipPath));
       expect(Object.keys(entries)).toEqual(['index.js']);
@@ -51,26 +53,33 @@ describe('function bundles', () => {
     }
     const written = JSON.parse(await readFile(path.join(out, 'manifest.json'), 'utf8'));
     expect(written.runtime).toBe('Nodejs18.15');
-    expect(written.functions.transport.hash).toBe(manifest.transport.hash);
+    expect(written.apps.chat.transport.hash).toBe(manifest.transport.hash);
   });
 
   it('is deterministic: rebuilding gives the same bytes and paths, and old zips are removed', async () => {
     const first = await readFile(manifest.transport.zipPath);
-    await writeFile(path.join(out, 'transport-0000000000000000.zip'), 'stale');
-    const again = await bundleFunctions(out);
-    for (const name of FUNCTION_NAMES) expect(again[name].hash).toBe(manifest[name].hash);
+    await writeFile(path.join(out, 'chat', 'transport-0000000000000000.zip'), 'stale');
+    const again = await bundleApp('chat', CHAT_APP, out);
+    for (const name of ROLES) expect(again[name].hash).toBe(manifest[name].hash);
     expect(await readFile(again.transport.zipPath)).toEqual(first);
-    expect(await readdir(out)).not.toContain('transport-0000000000000000.zip');
+    expect(await readdir(path.join(out, 'chat'))).not.toContain('transport-0000000000000000.zip');
+  });
+
+  it('names the app whose entry is missing or does not build', async () => {
+    await expect(bundleApp('ghost', { entry: 'functions/ghost/app.ts' }, out)).rejects.toThrow(new BundleError('app ghost: its entry functions/ghost/app.ts does not exist'));
+    const broken = path.join(out, 'broken.ts');
+    await writeFile(broken, 'import { nothing } from "./nowhere";\nexport default nothing;\n');
+    await expect(bundleApp('broken', { entry: broken }, out)).rejects.toThrow(/app broken: cannot bundle .* for register: .*nowhere/s);
   });
 
   describe('each zip in a plain node process', () => {
     let cos: CosFixture;
     const push = new PushRecorder();
-    const dirs: Partial<Record<FunctionName, string>> = {};
+    const dirs: Partial<Record<Role, string>> = {};
     beforeAll(async () => {
       cos = await startCos();
       await push.start();
-      for (const name of FUNCTION_NAMES) {
+      for (const name of ROLES) {
         const dir = await mkdtemp(path.join(os.tmpdir(), `unzipped-${name}-`));
         for (const [file, bytes] of Object.entries(unzipSync(await readFile(manifest[name].zipPath)))) await writeFile(path.join(dir, file), bytes);
         dirs[name] = dir;

@@ -3,7 +3,7 @@
  * the stack hook's environment, or a flag.
  */
 import { describe, expect, it } from 'vitest';
-import { HookEnv } from '../../stacks/chat-stack';
+import { HookEnv } from '../../stacks/post-deploy-contract';
 import { readInput, usage } from '../../scripts/post-deploy/inputs';
 
 const env = {

@@ -14,12 +14,13 @@ import { LocalCloudApi } from '../../local/cloud-api/server';
 import { randomCredential } from '../../local/credentials';
 import { LocalGateway } from '../../local/gateway/gateway';
 import { LocalScf } from '../../local/scf/runtime';
-import { bundleFunctions, FUNCTION_NAMES } from '../../scripts/bundle';
+import { ROLES } from '../../scripts/bundle';
+import { bundleChat, bundleConfigured } from '../support/bundles';
 import { readSdkModels, SDK_MODEL_FILES } from '../../local/cloud-api/sdk-dts';
 import { type CloudApi, createCloudApi, CredentialsError, type RetryOptions } from '../../scripts/post-deploy/clients';
 import type { PostDeployInput } from '../../scripts/post-deploy/inputs';
 import { PartialDeployError, runPostDeploy } from '../../scripts/post-deploy/run';
-import { deployStatePath, readDeployState } from '../../stacks/deploy-state';
+import { deployStatePath, readDeployState } from '../../stacks/post-deploy-contract';
 import { ChatClient } from '../support/chat-client';
 import { startCos, type CosFixture } from '../support/cos-fixture';
 import { all, removeSynthOutput, synth } from '../support/synth';
@@ -96,7 +97,7 @@ describe('post-deploy against the local Cloud API', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'post-deploy-'));
     cos = await startCos();
-    const bundles = await bundleFunctions(path.join(dir, 'dist'));
+    const bundles = await bundleChat(path.join(dir, 'dist'));
     const { TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY, TENCENTCLOUD_SESSIONTOKEN, ...functionEnv } = cos.env;
     scf = new LocalScf({
       workDir: path.join(dir, 'scf'),
@@ -105,7 +106,7 @@ describe('post-deploy against the local Cloud API', () => {
     });
     gateway = new LocalGateway({ invoker: scf, log: () => {} });
     await gateway.start();
-    for (const fn of FUNCTION_NAMES) {
+    for (const fn of ROLES) {
       // Created without url, as the first apply leaves them.
       await scf.deploy({ name: `chat-t-${fn}`, namespace: 'default', zipPath: bundles[fn].zipPath, handler: 'index.main_handler', environment: { ...functionEnv, KEEP_ME: 'yes' }, memoryMb: 128, timeoutSeconds: 10 });
     }
@@ -156,7 +157,7 @@ describe('post-deploy against the local Cloud API', () => {
   };
   /** Functions as the first apply leaves them: without url. */
   const dropUrls = async () => {
-    for (const fn of FUNCTION_NAMES) {
+    for (const fn of ROLES) {
       const { url: _url, ...rest } = scf.getFunction(`chat-t-${fn}`, 'default')!.environment;
       await scf.updateConfiguration(`chat-t-${fn}`, 'default', { environment: rest });
     }
@@ -201,7 +202,7 @@ describe('post-deploy against the local Cloud API', () => {
     expect(cloudApi.calls('ModifyApi')).toBe(modifyBefore + 1);
     expect(lines.filter((l) => /^\[\d\/4\]/.test(l)).length).toBeGreaterThanOrEqual(4);
     expect(lines).toContain(`      ReleaseService ${SERVICE} to release: bindings set`);
-    for (const fn of FUNCTION_NAMES) {
+    for (const fn of ROLES) {
       const spec = scf.getFunction(`chat-t-${fn}`, 'default')!;
       expect(spec.environment.url).toBe(report.url);
       expect(spec.environment.KEEP_ME).toBe('yes');
@@ -258,7 +259,7 @@ describe('post-deploy against the local Cloud API', () => {
 
   it('converges on a re-run after UpdateFunctionConfiguration fails for one function part-way', async () => {
     // Start over from functions without url.
-    for (const fn of FUNCTION_NAMES) {
+    for (const fn of ROLES) {
       const spec = scf.getFunction(`chat-t-${fn}`, 'default')!;
       const { url: _url, ...rest } = spec.environment;
       await scf.updateConfiguration(`chat-t-${fn}`, 'default', { environment: rest });
@@ -273,7 +274,7 @@ describe('post-deploy against the local Cloud API', () => {
 
     const report = await run();
     expect(report.functionsUpdated.sort()).toEqual(['chat-t-cleanup', 'chat-t-transport']);
-    for (const fn of FUNCTION_NAMES) expect(scf.getFunction(`chat-t-${fn}`, 'default')!.environment.url).toBe(report.url);
+    for (const fn of ROLES) expect(scf.getFunction(`chat-t-${fn}`, 'default')!.environment.url).toBe(report.url);
   }, 60_000);
 
   it('retries throttling with backoff', async () => {
@@ -326,13 +327,13 @@ describe('post-deploy against the local Cloud API', () => {
 
   it('says why it updates url: the push address changed', async () => {
     const old = 'http://127.0.0.1:9/old-push-address';
-    for (const fn of FUNCTION_NAMES) {
+    for (const fn of ROLES) {
       const { environment } = scf.getFunction(`chat-t-${fn}`, 'default')!;
       await scf.updateConfiguration(`chat-t-${fn}`, 'default', { environment: { ...environment, url: old } });
     }
     const report = await run();
     expect(report.functionsUpdated).toHaveLength(3);
-    for (const fn of FUNCTION_NAMES) expect(lines).toContain(`[3/4] chat-t-${fn}: updating url (push address changed from ${old} to ${report.url})`);
+    for (const fn of ROLES) expect(lines).toContain(`[3/4] chat-t-${fn}: updating url (push address changed from ${old} to ${report.url})`);
   });
 
   it('waits while a function reports Updating before Active', async () => {
@@ -384,9 +385,9 @@ describe('post-deploy against the local Cloud API', () => {
     const config = loadConfig();
     const state = readDeployState('chat-t-gz', env)!;
     // The same state file, under the dev stack's name.
-    const { writeDeployState } = await import('../../stacks/deploy-state');
+    const { writeDeployState } = await import('../../stacks/post-deploy-contract');
     writeDeployState({ ...state, stack: 'chat-dev-gz' }, env);
-    const { docs } = await synth(config, await bundleFunctions(path.join(dir, 'dist2')), { selection: { stage: 'dev' }, env });
+    const { docs } = await synth(config, await bundleConfigured(config, path.join(dir, 'dist2')), { selection: { stage: 'dev' }, env });
     for (const fn of Object.values(all(docs['chat-dev-gz'], 'tencentcloud_scf_function'))) expect(fn.environment.url).toBe(state.url);
   }, 60_000);
 });

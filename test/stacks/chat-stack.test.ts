@@ -7,16 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../config/load';
 import type { AppConfig } from '../../config/schema';
 import { KEY_PREFIX } from '../../functions/lib/registry';
-import { FUNCTION_NAMES, bundleFunctions, type BundleInfo, type FunctionName } from '../../scripts/bundle';
-import { writeDeployState } from '../../stacks/deploy-state';
+import { ROLES, type AppBundles } from '../../scripts/bundle';
+import { bundleConfigured } from '../support/bundles';
+import { writeDeployState } from '../../stacks/post-deploy-contract';
 import { loadProviderSchema, validateTerraformJson } from '../../stacks/validator';
 import { all, only, removeSynthOutput, synth, withoutMetadata, type TerraformJson } from '../support/synth';
 
 const schema = loadProviderSchema();
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));
 
-describe('ChatStack', () => {
-  let bundles: Record<FunctionName, BundleInfo>;
+describe('AppStack for the chat', () => {
+  let bundles: Record<string, AppBundles>;
   let distDir: string;
   let config: AppConfig;
   let docs: Record<string, TerraformJson>;
@@ -24,8 +25,8 @@ describe('ChatStack', () => {
 
   beforeAll(async () => {
     distDir = await mkdtemp(path.join(os.tmpdir(), 'stack-bundles-'));
-    bundles = await bundleFunctions(distDir);
     config = loadConfig();
+    bundles = await bundleConfigured(config, distDir);
     ({ docs, stackDir } = await synth(config, bundles));
   });
   afterAll(async () => {
@@ -34,7 +35,7 @@ describe('ChatStack', () => {
   });
 
   it('synthesizes every stack of the default configuration, each valid against the provider schema', () => {
-    const expected = Object.values(config.stages).reduce((n, stage) => n + stage.regions.length, 0);
+    const expected = Object.keys(config.apps).length * Object.values(config.stages).reduce((n, stage) => n + stage.regions.length, 0);
     expect(Object.keys(docs)).toHaveLength(expected);
     for (const [name, doc] of Object.entries(docs)) {
       expect(validateTerraformJson(doc, schema), name).toEqual([]);
@@ -81,12 +82,13 @@ describe('ChatStack', () => {
     for (const [name, doc] of Object.entries(docs)) {
       const functions = Object.values(all(doc, 'tencentcloud_scf_function'));
       expect(functions).toHaveLength(3);
-      for (const fn of FUNCTION_NAMES) {
+      for (const fn of ROLES) {
         const body = functions.find((f) => f.name.endsWith(`-${fn}`))!;
         const zip = path.join(stackDir(name), body.zip_file);
         expect(existsSync(zip), zip).toBe(true);
-        expect(path.basename(zip)).toBe(path.basename(bundles[fn].zipPath));
-        expect(createHash('sha256').update(readFileSync(zip)).digest('hex').slice(0, 16)).toBe(bundles[fn].hash);
+        const app = name.split('-')[0]!;
+        expect(path.basename(zip)).toBe(path.basename(bundles[app]![fn].zipPath));
+        expect(createHash('sha256').update(readFileSync(zip)).digest('hex').slice(0, 16)).toBe(bundles[app]![fn].hash);
         expect(body).toMatchObject({ runtime: 'Nodejs18.15', handler: 'index.main_handler', enable_public_net: true, namespace: 'default' });
       }
     }
@@ -120,7 +122,7 @@ describe('ChatStack', () => {
       service_config_scf_function_type: 'EVENT',
       service_config_timeout: config.defaults.idleTimeoutSeconds,
     });
-    for (const fn of FUNCTION_NAMES) {
+    for (const fn of ROLES) {
       expect(api[`service_config_websocket_${fn}_function_name`]).toBe(`chat-dev-gz-${fn}`);
       expect(api[`service_config_websocket_${fn}_function_namespace`]).toBe('default');
       expect(api[`service_config_websocket_${fn}_function_qualifier`]).toBe('$LATEST');

@@ -6,8 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AppConfig } from '../../config/schema';
 import type { Selection } from '../../config/select';
-import type { BundleInfo, FunctionName } from '../../scripts/bundle';
-import { synthesizeChatApp } from '../../stacks/app';
+import type { AppBundles } from '../../scripts/bundle';
+import { synthesizeApps } from '../../stacks/app';
 
 /** A synthesized `cdk.tf.json`, typed loosely. */
 export type TerraformJson = Record<string, any>;
@@ -26,10 +26,11 @@ export async function removeSynthOutput(): Promise<void> {
   await Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 }
 
-export async function synth(config: AppConfig, bundles: Record<FunctionName, BundleInfo>, options: { selection?: Selection; env?: NodeJS.ProcessEnv } = {}): Promise<Synthesized> {
+/** Synthesizes with the bundles of each app, by app name. */
+export async function synth(config: AppConfig, bundles: Record<string, AppBundles>, options: { selection?: Selection; env?: NodeJS.ProcessEnv } = {}): Promise<Synthesized> {
   const outdir = await mkdtemp(path.join(os.tmpdir(), 'synth-'));
   made.push(outdir);
-  const { targets } = await synthesizeChatApp({ config, bundles, outdir, selection: options.selection, env: options.env ?? { CHAT_DEPLOY_STATE_DIR: path.join(outdir, 'no-state') } });
+  const { targets } = synthesizeApps({ config, bundles, outdir, selection: options.selection, env: options.env ?? { CHAT_DEPLOY_STATE_DIR: path.join(outdir, 'no-state') } });
   const docs: Record<string, TerraformJson> = {};
   for (const t of targets) docs[t.name] = JSON.parse(await readFile(path.join(outdir, 'stacks', t.name, 'cdk.tf.json'), 'utf8'));
   return { outdir, docs, stackDir: (name) => path.join(outdir, 'stacks', name) };

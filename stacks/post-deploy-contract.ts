@@ -1,5 +1,9 @@
 /**
- * The per-stack deploy state: what the post-deploy step learned from the cloud (the reverse-push
+ * The contract between the stack and its post-deploy step, in one place: the environment the hook
+ * hands the step, the function variable the push address goes into, and the per-stack deploy
+ * state.
+ *
+ * The deploy state: what the post-deploy step learned from the cloud (the reverse-push
  * address above all) and what it last released, kept in `.deploy/<stack>.json` (git-ignored) so
  * the next synth feeds it back into the functions' environment and a second deploy plans no
  * change, and the next post-deploy releases only when the API changed.
@@ -8,6 +12,26 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { Env } from '../functions/lib/config';
+
+/** Environment variables the post-deploy hook hands the step. */
+export const HookEnv = {
+  STACK: 'CHAT_STACK',
+  REGION: 'CHAT_REGION',
+  SERVICE_ID: 'CHAT_SERVICE_ID',
+  API_ID: 'CHAT_API_ID',
+  ENVIRONMENT: 'CHAT_ENVIRONMENT',
+  NAMESPACE: 'CHAT_NAMESPACE',
+  REGISTER_FUNCTION: 'CHAT_REGISTER_FUNCTION',
+  TRANSPORT_FUNCTION: 'CHAT_TRANSPORT_FUNCTION',
+  CLEANUP_FUNCTION: 'CHAT_CLEANUP_FUNCTION',
+  QUALIFIER: 'CHAT_QUALIFIER',
+  CLIENT_URL: 'CHAT_CLIENT_URL',
+  SCF_FUNCTION_TYPE: 'CHAT_SCF_FUNCTION_TYPE',
+} as const;
+
+/** The function environment variable the step writes the reverse-push address into. */
+export const URL_VARIABLE = Env.URL;
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

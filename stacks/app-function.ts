@@ -1,12 +1,12 @@
 /**
- * One SCF function running a bundle from `scripts/bundle`.
+ * One SCF function running a bundle (see roles.ts).
  */
 import { AssetType, TerraformAsset, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { ScfFunction } from '../.gen/providers/tencentcloud/scf-function/index';
-import { RUNTIME, type BundleInfo } from '../scripts/bundle';
+import { RUNTIME, type BundleInfo } from './roles';
 
-export interface ChatFunctionProps {
+export interface AppFunctionProps {
   readonly functionName: string;
   /** The built zip; its content hash is in its file name, so a change uploads a new path. */
   readonly bundle: BundleInfo;
@@ -24,14 +24,14 @@ export interface ChatFunctionProps {
 }
 
 /** An event function on the Node.js runtime, with public network access for the reverse push. */
-export class ChatFunction extends Construct {
+export class AppFunction extends Construct {
   readonly fn: ScfFunction;
   readonly functionName: string;
   readonly namespace: string;
   /** The zip's path as the stack references it, relative to the stack's folder. */
   readonly zipPath: string;
 
-  constructor(scope: Construct, id: string, props: ChatFunctionProps) {
+  constructor(scope: Construct, id: string, props: AppFunctionProps) {
     super(scope, id);
     this.functionName = props.functionName;
     this.namespace = props.namespace ?? 'default';
