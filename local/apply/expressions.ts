@@ -1,15 +1,30 @@
 /**
  * Resolves the `${…}` references a synthesized stack uses: `type.name.attr`, `data.type.name.attr`
- * and `var.NAME`, alone or inside a string. Anything else (functions, operators) is refused by name,
- * so a stack that outgrows the local cloud says so instead of running half-resolved.
+ * and `var.NAME`, alone or inside a string. Anything else (functions, operators, `%{…}` directives)
+ * is refused by name, so a stack that outgrows the local cloud says so instead of running
+ * half-resolved. Strings are split by the stack validator's template parser, so a sequence ends
+ * where Terraform ends it (nesting and string literals inside it counted) and `$${` / `%%{` stay
+ * literal text, as Terraform renders them.
  */
+import { type TemplatePart, templateParts } from '../../stacks/validator/template';
+import { CodedError } from '../coded-error.js';
+
+const ONLY_REFERENCES = 'only resource, data source and variable references are supported';
 
 /** Thrown for an expression the local apply cannot evaluate. */
-export class UnsupportedExpressionError extends Error {
-  readonly code = 'ERR_UNSUPPORTED_EXPRESSION';
-  constructor(expression: string, where: string) {
-    super(`local apply cannot evaluate \${${expression}} in ${where}: only resource, data source and variable references are supported`);
-    this.name = 'UnsupportedExpressionError';
+export class UnsupportedExpressionError extends CodedError<'ERR_UNSUPPORTED_EXPRESSION'> {
+  /**
+   * @param expression the source inside `${…}`
+   * @param shown how the message shows it; default `${expression}`
+   * @param why what the local apply does support instead
+   */
+  constructor(
+    readonly expression: string,
+    where: string,
+    shown = `\${${expression}}`,
+    why = ONLY_REFERENCES,
+  ) {
+    super('ERR_UNSUPPORTED_EXPRESSION', `local apply cannot evaluate ${shown} in ${where}: ${why}`);
   }
 }
 
@@ -33,12 +48,25 @@ export function parseReference(expression: string, where: string): Reference {
   return data ? { kind: 'data', type, name, attribute } : { kind: 'resource', type, name, attribute };
 }
 
+/** A string's pieces, its references parsed; throws for a directive or an unclosed sequence. */
+function piecesOf(s: string, where: string): Array<{ text: string } | { ref: Reference }> {
+  const { parts, unterminated } = templateParts(s);
+  if (unterminated) {
+    throw new UnsupportedExpressionError(s, where, JSON.stringify(s), 'a ${ or %{ in it is never closed (write $${ or %%{ for the characters themselves)');
+  }
+  return parts.map((part: TemplatePart) => {
+    if (part.kind === 'literal') return { text: part.text };
+    if (part.kind === 'directive') throw new UnsupportedExpressionError(part.expression.trim(), where, `%{${part.expression.trim()}}`, `template directives are not supported; ${ONLY_REFERENCES}`);
+    return { ref: parseReference(part.expression, where) };
+  });
+}
+
 /** Every reference inside a value (strings, arrays, objects), for ordering resources. */
 export function referencesIn(value: unknown, where: string): Reference[] {
   const found: Reference[] = [];
   const visit = (v: unknown) => {
     if (typeof v === 'string') {
-      for (const m of v.matchAll(/\$\{([^}]*)\}/g)) found.push(parseReference(m[1], where));
+      for (const piece of piecesOf(v, where)) if ('ref' in piece) found.push(piece.ref);
     } else if (Array.isArray(v)) v.forEach(visit);
     else if (v && typeof v === 'object') for (const [k, inner] of Object.entries(v)) if (k !== '//') visit(inner);
   };
@@ -49,9 +77,9 @@ export function referencesIn(value: unknown, where: string): Reference[] {
 /** Replaces every `${…}` in a value; a string that is exactly one reference takes the referenced value's type. */
 export function resolveValue(value: unknown, lookup: (ref: Reference) => unknown, where: string): unknown {
   if (typeof value === 'string') {
-    const whole = /^\$\{([^}]*)\}$/.exec(value);
-    if (whole) return lookup(parseReference(whole[1], where));
-    return value.replace(/\$\{([^}]*)\}/g, (_, expr: string) => String(lookup(parseReference(expr, where))));
+    const pieces = piecesOf(value, where);
+    if (pieces.length === 1 && 'ref' in pieces[0]) return lookup(pieces[0].ref);
+    return pieces.map((piece) => ('ref' in piece ? String(lookup(piece.ref)) : piece.text)).join('');
   }
   if (Array.isArray(value)) return value.map((v) => resolveValue(v, lookup, where));
   if (value && typeof value === 'object') {

@@ -29,7 +29,7 @@ export {
   type SchemaEntry,
   loadProviderSchema,
 } from './schema';
-export { type Template, parseTemplate, traversals } from './template';
+export { type Template, type TemplatePart, parseTemplate, templateParts, traversals } from './template';
 
 /** Every problem found, empty when the document is valid. */
 export function validateTerraformJson(doc: unknown, schema: ProviderSchemaFile): ValidationIssue[] {

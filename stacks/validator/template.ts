@@ -10,23 +10,47 @@ export interface Template {
   unterminated: boolean;
 }
 
-/** Splits a Terraform template string into its expressions; `$${` and `%%{` are escapes. */
-export function parseTemplate(s: string): Template {
-  const expressions: string[] = [];
+/**
+ * One piece of a template string: literal text, with the `$${` and `%%{` escapes undone, or one
+ * `${...}` interpolation or `%{...}` directive, its source without delimiters and strip markers.
+ */
+export type TemplatePart = { kind: 'literal'; text: string } | { kind: 'interpolation' | 'directive'; expression: string };
+
+/**
+ * A Terraform template string in pieces, in order. A sequence's end is found with nesting and
+ * string literals inside it in mind (`${f("}")}` is one sequence). When a `${` or `%{` is never
+ * closed, `unterminated` is set and the pieces stop before it.
+ */
+export function templateParts(s: string): { parts: TemplatePart[]; unterminated: boolean } {
+  const parts: TemplatePart[] = [];
+  let text = '';
+  const flush = () => {
+    if (text) parts.push({ kind: 'literal', text });
+    text = '';
+  };
   for (let i = 0; i < s.length; i++) {
     const c = s[i];
-    if (c !== '$' && c !== '%') continue;
-    if (s[i + 1] === c && s[i + 2] === '{') {
+    if ((c === '$' || c === '%') && s[i + 1] === c && s[i + 2] === '{') {
+      text += `${c}{`;
       i += 2;
-      continue;
+    } else if ((c === '$' || c === '%') && s[i + 1] === '{') {
+      const end = braceEnd(s, i + 2);
+      flush();
+      if (end < 0) return { parts, unterminated: true };
+      parts.push({ kind: c === '$' ? 'interpolation' : 'directive', expression: s.slice(i + 2, end).replace(/^~/, '').replace(/~$/, '') });
+      i = end;
+    } else {
+      text += c;
     }
-    if (s[i + 1] !== '{') continue;
-    const end = braceEnd(s, i + 2);
-    if (end < 0) return { expressions, unterminated: true };
-    expressions.push(s.slice(i + 2, end).replace(/^~/, '').replace(/~$/, ''));
-    i = end;
   }
-  return { expressions, unterminated: false };
+  flush();
+  return { parts, unterminated: false };
+}
+
+/** Splits a Terraform template string into its expressions; `$${` and `%%{` are escapes. */
+export function parseTemplate(s: string): Template {
+  const { parts, unterminated } = templateParts(s);
+  return { expressions: parts.flatMap((part) => (part.kind === 'literal' ? [] : [part.expression])), unterminated };
 }
 
 export function isTemplateString(value: unknown): boolean {
