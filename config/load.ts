@@ -31,6 +31,8 @@ function fieldPath(issuePath: PropertyKey[]): string {
 export function describeIssues(issues: z.core.$ZodIssue[]): string[] {
   return issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') return `${fieldPath(issue.path)}: unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    // A record key (an app or stage name, a variable name) that fails its own rule: say the rule.
+    if (issue.code === 'invalid_key') return `${fieldPath(issue.path)}: ${issue.issues.map((i) => i.message).join('; ')}`;
     return `${fieldPath(issue.path)}: ${issue.message}`;
   });
 }

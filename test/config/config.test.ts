@@ -72,12 +72,12 @@ describe('configuration', () => {
     expect(selectionFrom(['--stage', 'prod'], { STAGE: 'dev' })).toEqual({ stage: 'prod', region: undefined });
   });
 
-  it('gives one target per (stage, region), merging stage overrides into the defaults', () => {
+  it('gives one target per (stage, region) of an app, merging stage overrides into the defaults', () => {
     const config = loadConfig();
-    const targets = targetsFor(config);
+    const targets = targetsFor(config, { app: 'chat' });
     const expected = Object.entries(config.stages).flatMap(([stage, s]) => s.regions.map((r) => `${stage}/${r}`));
     expect(targets.map((t) => `${t.stage}/${t.region}`)).toEqual(expected);
-    const prod = targetsFor(config, { stage: 'prod', region: 'ap-shanghai' });
+    const prod = targetsFor(config, { app: 'chat', stage: 'prod', region: 'ap-shanghai' });
     expect(prod).toHaveLength(1);
     expect(prod[0]).toMatchObject({ name: 'chat-prod-sh', regionShort: 'sh' });
     expect(prod[0].settings.functions.memoryMb).toBe(config.stages.prod.functions?.memoryMb);
@@ -98,5 +98,48 @@ describe('configuration', () => {
       return [n.bucketPrefix, n.role, n.policy, n.service, n.api, ...Object.values(n.functions)];
     });
     expect(new Set(names).size).toBe(names.length);
+  });
+});
+
+describe('apps', () => {
+  it('makes one target per app, stage and region; the first app is the default', () => {
+    const c = valid();
+    c.apps = { chat: { entry: 'functions/chat/app.ts' }, board: { entry: 'functions/board/app.ts' } };
+    const config = parseConfig(c);
+    const names = targetsFor(config).map((t) => t.name);
+    expect(names).toEqual(['chat-dev-gz', 'chat-prod-gz', 'chat-prod-sh', 'board-dev-gz', 'board-prod-gz', 'board-prod-sh']);
+    expect(targetsFor(config, { app: 'board', stage: 'dev' }).map((t) => [t.name, t.entry])).toEqual([['board-dev-gz', 'functions/board/app.ts']]);
+    expect(() => targetsFor(config, { app: 'nope' })).toThrow(/unknown app "nope"; the configuration has: chat, board/);
+    expect(selectionFrom(['--app', 'board'], {})).toMatchObject({ app: 'board' });
+    expect(selectionFrom([], { APP: 'board' })).toMatchObject({ app: 'board' });
+  });
+
+  it("layers settings: the defaults, then the app's, then the stage's", () => {
+    const c = valid();
+    c.defaults.functions = { memoryMb: 128, timeoutSeconds: 15 };
+    c.apps = { big: { entry: 'functions/big/app.ts', functions: { memoryMb: 512 }, idleTimeoutSeconds: 60, variables: { MODE: 'fast' } } };
+    c.stages.prod.functions = { memoryMb: 1024 };
+    const [dev] = targetsFor(parseConfig(c), { stage: 'dev' });
+    expect(dev!.settings.functions).toEqual({ memoryMb: 512, timeoutSeconds: 15 });
+    expect(dev!.settings.idleTimeoutSeconds).toBe(60);
+    expect(dev!.variables).toEqual({ MODE: 'fast' });
+    const [prod] = targetsFor(parseConfig(c), { stage: 'prod', region: 'ap-guangzhou' });
+    expect(prod!.settings.functions).toEqual({ memoryMb: 1024, timeoutSeconds: 15 });
+  });
+
+  it('refuses apps without an entry, bad names, reserved variables, or none at all', () => {
+    const c = valid();
+    c.apps = { Chat: { entry: 'functions/chat/app.ts' }, board: {}, xx: { entry: 'app.js' }, ok: { entry: 'functions/ok/app.ts', variables: { SCF_X: '1' } } };
+    expect(problems(c)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^apps\.Chat: app names are 2-12 lowercase letters/),
+        expect.stringMatching(/^apps\.board\.entry: /),
+        expect.stringMatching(/^apps\.xx\.entry: must be a \.ts file/),
+        expect.stringMatching(/^apps\.ok\.variables\.SCF_X: uses a prefix SCF reserves/),
+      ]),
+    );
+    const none = valid();
+    none.apps = {};
+    expect(problems(none)).toEqual([expect.stringMatching(/^apps: needs at least one app/)]);
   });
 });
