@@ -44,7 +44,7 @@ export function closeServer(server: Server, graceMs: number): Promise<void> {
  */
 export class Listener {
   readonly #open: () => Promise<{ server: Server; port: number }>;
-  readonly #graceMs: number;
+  readonly #close: (server: Server) => Promise<void>;
   readonly #afterClose: () => Promise<void>;
   #server: Server | undefined;
   #port: number | undefined;
@@ -53,12 +53,20 @@ export class Listener {
 
   /**
    * @param options.open prepares the service and listens (see {@link listen}), returning the server and port
-   * @param options.graceMs how long a stop lets busy connections finish (see {@link closeServer})
+   * @param options.graceMs how long a stop lets busy connections finish (see {@link closeServer}); default 0
+   * @param options.close closes the server instead of {@link closeServer}, for a service that must
+   *   first wind down what the server no longer tracks (upgraded connections); it resolves once closed
    * @param options.afterClose runs once the server is closed, before the stop resolves
    */
-  constructor(options: { open: () => Promise<{ server: Server; port: number }>; graceMs: number; afterClose?: () => Promise<void> }) {
+  constructor(options: {
+    open: () => Promise<{ server: Server; port: number }>;
+    graceMs?: number;
+    close?: (server: Server) => Promise<void>;
+    afterClose?: () => Promise<void>;
+  }) {
     this.#open = options.open;
-    this.#graceMs = options.graceMs;
+    const graceMs = options.graceMs ?? 0;
+    this.#close = options.close ?? ((server) => closeServer(server, graceMs));
     this.#afterClose = options.afterClose ?? (async () => {});
   }
 
@@ -90,7 +98,7 @@ export class Listener {
     if (this.#stopping) return this.#stopping;
     const server = this.#server;
     if (!server) return;
-    this.#stopping = closeServer(server, this.#graceMs)
+    this.#stopping = this.#close(server)
       .then(() => this.#afterClose())
       .finally(() => {
         this.#server = undefined;

@@ -7,9 +7,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { closeServer, listen } from './listen';
+import { CodedError } from './coded-error';
+import { Listener, listen } from './listen';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -40,45 +40,58 @@ export interface WebServerOptions {
   requestTimeoutMs?: number;
 }
 
+/** Thrown by {@link WebServer}: `EADDRINUSE` for a taken port, `ERR_NOT_STARTED` for its url before start(). */
+export class WebServerError extends CodedError<'EADDRINUSE' | 'ERR_NOT_STARTED'> {}
+
 export class WebServer {
-  private server?: http.Server;
+  readonly #options: WebServerOptions;
+  // No grace for busy requests at stop: a page request is a file read.
+  readonly #listener = new Listener({ open: () => this.#listen() });
 
-  constructor(private readonly options: WebServerOptions) {}
+  constructor(options: WebServerOptions) {
+    this.#options = options;
+  }
 
-  async start(): Promise<void> {
-    const headersTimeout = this.options.headersTimeoutMs ?? 10_000;
-    const requestTimeout = Math.max(headersTimeout, this.options.requestTimeoutMs ?? 30_000);
+  /**
+   * Listens. Concurrent calls share one listen; a call during stop() listens again once the stop
+   * has ended. @throws WebServerError `EADDRINUSE` when the port is taken.
+   */
+  start(): Promise<void> {
+    return this.#listener.start();
+  }
+
+  /** `http://127.0.0.1:PORT/`. @throws WebServerError `ERR_NOT_STARTED` when not listening. */
+  get url(): string {
+    const port = this.#listener.port;
+    if (port === undefined) throw new WebServerError('ERR_NOT_STARTED', 'the page server is not started');
+    return `http://127.0.0.1:${port}/`;
+  }
+
+  /** Stops listening and closes open connections. Safe to call twice, or before start(). */
+  stop(): Promise<void> {
+    return this.#listener.stop();
+  }
+
+  async #listen(): Promise<{ server: http.Server; port: number }> {
+    const headersTimeout = this.#options.headersTimeoutMs ?? 10_000;
+    const requestTimeout = Math.max(headersTimeout, this.#options.requestTimeoutMs ?? 30_000);
     const server = http.createServer(
       // Node checks the timeouts every 30 s by default, which would let a trickler stay that long.
       { headersTimeout, requestTimeout, connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeout / 4))) },
       (req, res) => {
-        this.handle(req, res).catch(() => {
+        this.#handle(req, res).catch(() => {
           // The exception's text stays here: it may name files of this machine.
           if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
           res.end('page server error');
         });
       },
     );
-    const host = this.options.host ?? '127.0.0.1';
-    const port = this.options.port ?? 0;
-    await listen(server, port, host, (message, cause) => Object.assign(new Error(`page ${message} (--port)`, { cause }), { code: 'EADDRINUSE' }));
-    this.server = server;
+    const host = this.#options.host ?? '127.0.0.1';
+    const port = await listen(server, this.#options.port ?? 0, host, (message, cause) => new WebServerError('EADDRINUSE', `page ${message} (--port)`, { cause }));
+    return { server, port };
   }
 
-  get url(): string {
-    const address = this.server?.address() as AddressInfo | undefined;
-    if (!address) throw new Error('the page server is not started');
-    return `http://127.0.0.1:${address.port}/`;
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    if (!server) return;
-    await closeServer(server, 0);
-  }
-
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://local');
@@ -92,7 +105,7 @@ export class WebServer {
       return;
     }
     if (url.pathname === '/config.json') {
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(this.options.config()));
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(this.#options.config()));
       return;
     }
     let relative: string;
@@ -102,9 +115,9 @@ export class WebServer {
       res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request: the path is not valid percent-encoding');
       return;
     }
-    const file = path.resolve(this.options.root, relative);
+    const file = path.resolve(this.#options.root, relative);
     // Nothing outside web/ is served.
-    if (!file.startsWith(path.resolve(this.options.root) + path.sep)) {
+    if (!file.startsWith(path.resolve(this.#options.root) + path.sep)) {
       res.writeHead(404).end();
       return;
     }

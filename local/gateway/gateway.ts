@@ -31,7 +31,7 @@ import { isProblem, readHandshake, refuseHandshake } from './handshake.js';
 import { type GatewayLimits, resolveLimits } from './limits.js';
 import { type ApiDef, IDLE_TIMEOUT_RANGE, SHORT_TIMEOUT_FLOOR_SECONDS, type ServiceDef } from './model.js';
 import { PushEndpoint, PushErrNo, answer } from './push-endpoint.js';
-import { listen } from '../listen.js';
+import { Listener, listen } from '../listen.js';
 
 export interface LocalGatewayOptions {
   /** Address to bind; default 127.0.0.1 (loopback only: the push address has no authentication). */
@@ -89,10 +89,12 @@ export class LocalGateway {
   readonly #pending = new Set<Promise<void>>();
   /** The subprotocol register chose, per handshake request, for ws's handleProtocols. */
   readonly #chosenProtocol = new WeakMap<IncomingMessage, string>();
+  readonly #listener = new Listener({ open: () => this.#listen(), close: (server) => this.#close(server) });
+  /** The server listening and its WebSocket side, from open until closed. */
   #server: Server | undefined;
   #wss: WebSocketServer | undefined;
-  #port: number | undefined;
-  #stopping: Promise<void> | undefined;
+  /** Set while the connections are being closed: handshakes are then refused with 503. */
+  #closing = false;
   readonly #stateFile: string | undefined;
 
   constructor(options: LocalGatewayOptions) {
@@ -127,8 +129,9 @@ export class LocalGateway {
 
   /** The port listened on. @throws GatewayError `ERR_NOT_STARTED` before start(). */
   get port(): number {
-    if (this.#port === undefined) throw new GatewayError(GatewayErrorCode.NOT_STARTED, 'the local gateway is not listening; call start() first');
-    return this.#port;
+    const port = this.#listener.port;
+    if (port === undefined) throw new GatewayError(GatewayErrorCode.NOT_STARTED, 'the local gateway is not listening; call start() first');
+    return port;
   }
 
   /** The address listened on, as the server reports it. @throws GatewayError `ERR_NOT_STARTED` before start(). */
@@ -144,10 +147,24 @@ export class LocalGateway {
     return `http://${isIPv6(host) ? `[${host}]` : host}:${this.port}`;
   }
 
-  /** Listens. @throws GatewayError `EADDRINUSE` when the port is taken. */
-  async start(): Promise<void> {
-    if (this.#server) return;
-    if (this.#stopping) await this.#stopping;
+  /**
+   * Listens. Concurrent calls share one listen; a call during stop() listens again once the stop
+   * has ended. @throws GatewayError `EADDRINUSE` when the port is taken.
+   */
+  start(): Promise<void> {
+    return this.#listener.start();
+  }
+
+  /**
+   * Closes every connection with 1001, waits (at most `stopTimeoutMs`) for their cleanup
+   * invocations, and stops listening. Safe to call twice, or before start(); a call during
+   * start() stops what that start opens.
+   */
+  stop(): Promise<void> {
+    return this.#listener.stop();
+  }
+
+  async #listen(): Promise<{ server: Server; port: number }> {
     const { headersTimeoutMs, requestTimeoutMs } = this.#limits;
     const server = createServer(
       {
@@ -169,7 +186,7 @@ export class LocalGateway {
       handleProtocols: (_offered, req) => this.#chosenProtocol.get(req) ?? false,
     });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const handshake = this.#onUpgrade(req, socket, head).catch((err: unknown) => {
+      const handshake = this.#onUpgrade(req, socket, head, wss).catch((err: unknown) => {
         this.#log(`handshake failed: ${err instanceof Error ? err.message : String(err)}`);
         refuseHandshake(socket, 500, 'the local gateway failed');
       });
@@ -177,20 +194,15 @@ export class LocalGateway {
     });
     const port = await listen(server, this.#requestedPort, this.#host, (message, cause) => new GatewayError(GatewayErrorCode.ADDRESS_IN_USE, message, { cause }));
     server.on('error', (err) => this.#log(`server error: ${err.message}`));
-    this.#port = port;
     this.#server = server;
     this.#wss = wss;
+    return { server, port };
   }
 
-  /**
-   * Closes every connection with 1001, waits (at most `stopTimeoutMs`) for their cleanup
-   * invocations, and stops listening. Safe to call twice, or before start().
-   */
-  stop(): Promise<void> {
-    if (this.#stopping) return this.#stopping;
-    const server = this.#server;
-    if (!server) return Promise.resolve();
-    this.#stopping = (async () => {
+  /** The stop itself: upgraded sockets are not the HTTP server's to close, so they go first. */
+  async #close(server: Server): Promise<void> {
+    this.#closing = true;
+    try {
       const listening = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       for (const connection of this.#open.values()) connection.close(CloseCode.GOING_AWAY, 'gateway stopping');
@@ -205,13 +217,11 @@ export class LocalGateway {
       server.closeAllConnections();
       await raceTimeout(listening, 1000);
       this.#wss?.close();
-    })().finally(() => {
+    } finally {
+      this.#closing = false;
       this.#server = undefined;
       this.#wss = undefined;
-      this.#port = undefined;
-      this.#stopping = undefined;
-    });
-    return this.#stopping;
+    }
   }
 
   /** Cloud API CreateService. */
@@ -334,11 +344,11 @@ export class LocalGateway {
     answer(res, 404, PushErrNo.UNKNOWN_API, `nothing at ${pathname}`);
   }
 
-  async #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  async #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, wss: WebSocketServer): Promise<void> {
     // Until ws takes the socket over, its errors (a client resetting) are ours to swallow.
     const swallow = () => undefined;
     socket.on('error', swallow);
-    if (this.#stopping) return refuseHandshake(socket, 503, 'the gateway is stopping');
+    if (this.#closing) return refuseHandshake(socket, 503, 'the gateway is stopping');
     const offer = readHandshake(req);
     if (isProblem(offer)) return refuseHandshake(socket, offer.status, offer.reason);
     const pathname = pathOf(req.url);
@@ -375,8 +385,8 @@ export class LocalGateway {
     }
     // The client may have gone while register ran, or the gateway begun stopping: register has
     // accepted a connection that will never open, so cleanup is owed.
-    if (this.#stopping || socket.destroyed || !socket.readable || !socket.writable) {
-      if (this.#stopping) refuseHandshake(socket, 503, 'the gateway is stopping', headers);
+    if (this.#closing || socket.destroyed || !socket.readable || !socket.writable) {
+      if (this.#closing) refuseHandshake(socket, 503, 'the gateway is stopping', headers);
       else socket.destroy();
       this.#log(`connection ${this.#logId(id)} accepted by register but gone before the handshake completed; invoking cleanup`);
       if (api.cleanup) await this.#invoker.invoke(api.cleanup, closingEvent(id)).catch(() => undefined);
@@ -384,7 +394,7 @@ export class LocalGateway {
     }
     if (verdict.protocol !== undefined) this.#chosenProtocol.set(req, verdict.protocol);
     socket.off('error', swallow);
-    this.#wss!.handleUpgrade(req, socket, head, (ws) => this.#adopt(ws, id, route, verdict.protocol));
+    wss.handleUpgrade(req, socket, head, (ws) => this.#adopt(ws, id, route, verdict.protocol));
   }
 
   #adopt(ws: WebSocket, id: string, route: Route, protocol: string | undefined): void {

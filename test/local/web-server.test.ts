@@ -5,6 +5,24 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebServer, type WebServerOptions } from '../../local/web-server';
 import { trickle } from '../support/slow-client';
 
+/** A port nothing listens on just now. */
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+/** Settles as `promise` does, or fails saying what it waited for after 10 s, well before the test timeout. */
+function within<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after 10 s waiting for ${what}`)), 10_000);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web');
 
 const servers: WebServer[] = [];
@@ -60,5 +78,43 @@ describe('page server', () => {
     const { port } = await start({ headersTimeoutMs: 300, requestTimeoutMs: 600 });
     const cut = await trickle(port, { start: 'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n', line: 'x', failAfterMs: 10_000 });
     expect(cut.linesWritten).toBeGreaterThan(0);
+  });
+
+  it('lets a start during a stop wait for it, then listen again on the same port', async () => {
+    const port = await freePort();
+    const { server } = await start({ port });
+    // a keep-alive connection with a request in progress keeps the stop busy for a moment
+    const busy = net.connect(port, '127.0.0.1', () => busy.write('GET / HTTP/1.1\r\nHost: x\r\n'));
+    busy.on('error', () => undefined);
+    await within(new Promise((resolve) => busy.once('connect', resolve)), 'the busy connection');
+    const order: string[] = [];
+    const stopping = server.stop().then(() => order.push('stopped'));
+    const restarting = server.start().then(() => order.push('started'));
+    await within(Promise.all([stopping, restarting]), 'the stop and the start');
+    expect(order).toEqual(['stopped', 'started']);
+    expect(server.url).toBe(`http://127.0.0.1:${port}/`);
+    expect((await fetch(`${server.url}config.json`)).status).toBe(200);
+    busy.destroy();
+  });
+
+  it('shares one listen between concurrent starts', async () => {
+    const port = await freePort();
+    const server = new WebServer({ root: ROOT, port, config: () => ({ wsUrl: 'ws://127.0.0.1:1/release/', admission: false, stack: 'test' }) });
+    servers.push(server);
+    expect(() => server.url).toThrow(expect.objectContaining({ code: 'ERR_NOT_STARTED' }));
+    // two listens on one fixed port would fail the second with EADDRINUSE
+    await within(Promise.all([server.start(), server.start()]), 'two concurrent starts');
+    expect((await fetch(`${server.url}config.json`)).status).toBe(200);
+    await server.stop();
+    expect(() => server.url).toThrow(expect.objectContaining({ code: 'ERR_NOT_STARTED' }));
+    // the port is free again: a second page server can take it
+    const other = await start({ port });
+    expect(other.port).toBe(port);
+  });
+
+  it('names the taken port with EADDRINUSE', async () => {
+    const { port } = await start();
+    const second = new WebServer({ root: ROOT, port, config: () => ({ wsUrl: 'ws://127.0.0.1:1/release/', admission: false, stack: 'test' }) });
+    await expect(second.start()).rejects.toThrow(expect.objectContaining({ code: 'EADDRINUSE', message: expect.stringContaining(`port ${port}`) }));
   });
 });
