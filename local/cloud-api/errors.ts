@@ -3,7 +3,7 @@
  * the ones thrown at the host for misuse (a taken port, a bad fault to inject).
  */
 
-import { CodedError } from '../coded-error.js';
+import { CodedError, describeError } from '../coded-error.js';
 
 /** A failure with a `code` to branch on: a Cloud API error code when answered, `ERR_*`/`EADDRINUSE` when thrown at the host. */
 export class CloudApiError extends CodedError {}
@@ -69,8 +69,8 @@ export function isCloudApiCode(code: unknown): code is string {
  */
 export function toCloudApiError(err: unknown): CloudApiError {
   if (err instanceof CloudApiError && isCloudApiCode(err.code)) return err;
-  const message = err instanceof Error ? err.message : String(err);
   const code = (err as { code?: unknown } | null)?.code;
-  if (isCloudApiCode(code)) return new CloudApiError(code, message, { cause: err });
-  return new CloudApiError(CloudApiErrorCode.INTERNAL_ERROR, `the local Cloud API failed: ${message}`, { cause: err });
+  if (isCloudApiCode(code)) return new CloudApiError(code, err instanceof Error ? err.message : String(err), { cause: err });
+  // The failure's own code, when it has one, stays in the message.
+  return new CloudApiError(CloudApiErrorCode.INTERNAL_ERROR, `the local Cloud API failed: ${describeError(err)}`, { cause: err });
 }

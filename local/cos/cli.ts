@@ -10,6 +10,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { describeError } from '../coded-error.js';
 import { loadLocalCredentials } from '../credentials.js';
 import { CosServer } from './server.js';
 
@@ -102,8 +103,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  const message = err instanceof Error ? err.message : String(err);
-  console.error(`local COS: ${message}`);
+  console.error(`local COS: ${describeError(err)}`);
   if (err instanceof TypeError && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
     console.error(USAGE);
   }

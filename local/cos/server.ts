@@ -8,6 +8,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import { isIPv6 } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import S3rver from 's3rver';
+import { describeError } from '../coded-error.js';
 import { CosError, CosServerError, newRequestId } from './errors.js';
 import { listObjectsPage, parseListQuery, renderEmptyMultipartUploads, renderListBucketResult } from './listing.js';
 import { checkContentMd5, deleteObjects, parseDeleteRequest, renderDeleteResult } from './multi-delete.js';
@@ -376,6 +377,5 @@ async function readBodyWithin(req: IncomingMessage, limit: number): Promise<Buff
 
 function toCosError(err: unknown): CosError {
   if (err instanceof CosError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new CosError('InternalError', `The local COS server failed: ${message}`, 500);
+  return new CosError('InternalError', `The local COS server failed: ${describeError(err)}`, 500);
 }

@@ -21,6 +21,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import { type AddressInfo, isIPv6 } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { describeError } from '../coded-error.js';
 import type { Invoker } from '../invoker.js';
 import { ApiCatalog, type CatalogSnapshot, type Route } from './catalog.js';
 import { readJsonFile, writePrivateJsonFile } from '../json-file.js';
@@ -187,7 +188,7 @@ export class LocalGateway {
     });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const handshake = this.#onUpgrade(req, socket, head, wss).catch((err: unknown) => {
-        this.#log(`handshake failed: ${err instanceof Error ? err.message : String(err)}`);
+        this.#log(`handshake failed: ${describeError(err)}`);
         refuseHandshake(socket, 500, 'the local gateway failed');
       });
       this.#track(handshake);
