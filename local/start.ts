@@ -25,7 +25,8 @@ async function main(): Promise<void> {
   console.log(`starting ${cloud.target.name} locally...`);
   const endpoints = await cloud.start();
   console.log('');
-  console.log(`  Chat page:    ${endpoints.pageUrl}`);
+  // The page in web/ is the chat's: other apps bring their own clients.
+  if (cloud.target.app === 'chat') console.log(`  Chat page:    ${endpoints.pageUrl}`);
   console.log(`  WebSocket:    ${endpoints.wsUrl}`);
   console.log(`  Push address: ${endpoints.pushUrl}`);
   console.log(`  Local COS:    ${endpoints.cosEndpoint}  (data in ${path.relative(process.cwd(), cloud.dataDir) || '.'})`);
