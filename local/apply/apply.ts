@@ -158,6 +158,15 @@ export async function applyStack(options: ApplyOptions): Promise<AppliedStack> {
   const region: string = doc.provider?.tencentcloud?.[0]?.region ?? doc.provider?.tencentcloud?.region;
   if (!region) throw new LocalApplyError(`${file} configures no tencentcloud provider region`);
   const nodes = inDependencyOrder(nodesOf(doc));
+  // The local cloud serves one WebSocket API per stack, as the stacks declare it: checked before
+  // anything is touched.
+  const one = (type: string) => {
+    const found = nodes.filter((n) => n.type === type && !n.data);
+    if (found.length !== 1) throw new LocalApplyError(`${file} declares ${found.length} ${type} resources; the local cloud runs a stack with exactly one`);
+    return found[0]!;
+  };
+  const apiNode = one('tencentcloud_api_gateway_api');
+  const releaseNode = one('tencentcloud_api_gateway_service_release');
   const state: AppliedState = readAppliedState(options.stateFile, stackName);
   const save = () => writeAppliedState(options.stateFile, state);
   const context = (address: string): ResourceContext => ({
@@ -291,14 +300,6 @@ export async function applyStack(options: ApplyOptions): Promise<AppliedStack> {
   state.resources = Object.fromEntries(nodes.filter((n) => state.resources[n.address]).map((n) => [n.address, state.resources[n.address]!]));
   save();
 
-  // The local cloud serves one WebSocket API per stack, as the stacks declare it.
-  const one = (type: string) => {
-    const found = nodes.filter((n) => n.type === type && !n.data);
-    if (found.length !== 1) throw new LocalApplyError(`${file} declares ${found.length} ${type} resources; the local cloud runs a stack with exactly one`);
-    return found[0]!;
-  };
-  const apiNode = one('tencentcloud_api_gateway_api');
-  const releaseNode = one('tencentcloud_api_gateway_service_release');
   const api = attributes.get(apiNode.address)!;
   const release = attributes.get(releaseNode.address)!;
   const bucketNode = nodes.find((n) => n.type === 'tencentcloud_cos_bucket' && !n.data);

@@ -166,6 +166,13 @@ describe('applyStack', () => {
       JSON.stringify({ provider: { tencentcloud: [{ region: 'ap-guangzhou' }] }, resource: { tencentcloud_cam_role: { r: { name: '${upper("x")}', document: '{}' } } } }),
     );
     await expect(applyStack({ stackDir: dir, services, appId: '1' })).rejects.toThrow(/cannot evaluate \$\{upper\("x"\)\}/);
+    // One WebSocket API per stack, checked before anything is touched (the services here are empty).
+    const api = (name: string) => ({ service_id: 's', api_name: name, protocol: 'WEBSOCKET', request_config_path: `/${name}` });
+    await writeFile(
+      path.join(dir, 'cdk.tf.json'),
+      JSON.stringify({ provider: { tencentcloud: [{ region: 'ap-guangzhou' }] }, resource: { tencentcloud_api_gateway_api: { a: api('a'), b: api('b') }, tencentcloud_api_gateway_service_release: { r: { service_id: 's', environment_name: 'release', release_desc: 'x' } } } }),
+    );
+    await expect(applyStack({ stackDir: dir, services, appId: '1' })).rejects.toThrow(/declares 2 tencentcloud_api_gateway_api resources; the local cloud runs a stack with exactly one/);
     await rm(dir, { recursive: true, force: true });
   });
 });
