@@ -1,34 +1,57 @@
 /**
- * `npm run test:deployed -- --stage S --region R`: the integration suite against the endpoint the
- * last deploy of that stack wrote to its outputs file.
+ * `npm run test:deployed -- --app NAME --stage S --region R [vitest options]`: the app's integration
+ * suite, `test/integration/<app>.test.ts`, against the endpoint the last deploy of that stack wrote
+ * to its outputs file. The suite gets it as `WS_URL` and `APP` (and `ADMISSION_SECRET` when the
+ * stage requires admission and its secret variable is set), which the harness's
+ * `openAppEndpoint` reads. Other arguments go to vitest, e.g. `-t 'binary'` for one test.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { selectionFrom } from '../config/select';
+import { deployedApp, HarnessError } from '../test/harness/endpoint';
 import { runMain } from './cloud/cdktf';
 import { selectOne } from './cloud/prerequisites';
-import { outputsPath } from './post-deploy/run';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SELECTION_FLAGS = ['app', 'stage', 'region'];
+
+/** Where an app's integration suite must be for this command to find it. */
+function suitePath(app: string): string {
+  return path.join('test', 'integration', `${app}.test.ts`);
+}
+
+/** The arguments that are not the selection's flags: vitest's. */
+function vitestArgs(argv: string[]): string[] {
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const flag = SELECTION_FLAGS.find((name) => argv[i] === `--${name}` || argv[i].startsWith(`--${name}=`));
+    if (!flag) rest.push(argv[i]);
+    else if (argv[i] === `--${flag}`) i++;
+  }
+  return rest;
+}
 
 runMain(() => {
-  const target = selectOne(selectionFrom());
-  const file = outputsPath(target.name);
-  if (!existsSync(file)) {
-    console.error(`no outputs for ${target.name} at ${path.relative(ROOT, file)}: deploy it first (npm run deploy -- --stage ${target.stage} --region ${target.region})`);
+  const argv = process.argv.slice(2);
+  const target = selectOne(selectionFrom(argv));
+  const suite = suitePath(target.app);
+  if (!existsSync(path.join(ROOT, suite))) {
+    console.error(`app ${target.app} has no integration suite: write ${suite} (on the harness in test/harness, reading the endpoint with openAppEndpoint) to test it with npm run test:deployed`);
     return 1;
   }
-  const outputs = JSON.parse(readFileSync(file, 'utf8')) as { clientUrl?: string };
-  if (!outputs.clientUrl) {
-    console.error(`${path.relative(ROOT, file)} has no clientUrl`);
+  let url: string;
+  let secret: string | undefined;
+  try {
+    ({ url, admissionSecret: secret } = deployedApp({ app: target.app, stage: target.stage, region: target.region }));
+  } catch (err) {
+    if (!(err instanceof HarnessError)) throw err;
+    console.error(err.message);
     return 1;
   }
-  const env: NodeJS.ProcessEnv = { ...process.env, WS_URL: outputs.clientUrl };
-  const admission = target.settings.admission;
-  if (admission && process.env[admission.secretEnv]) env.ADMISSION_SECRET = process.env[admission.secretEnv];
-  console.log(`integration suite against ${outputs.clientUrl}`);
-  const result = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'vitest'), ['run', 'test/integration'], { cwd: ROOT, stdio: 'inherit', env });
+  const env: NodeJS.ProcessEnv = { ...process.env, WS_URL: url, APP: target.app, ...(secret ? { ADMISSION_SECRET: secret } : {}) };
+  console.log(`${target.app} suite against ${url}${secret ? ' (with admission)' : ''}`);
+  const result = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'vitest'), ['run', suite, ...vitestArgs(argv)], { cwd: ROOT, stdio: 'inherit', env });
   return result.status ?? 1;
 });

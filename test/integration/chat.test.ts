@@ -3,16 +3,15 @@
  * (with ADMISSION_SECRET when that endpoint requires admission).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAdmissionToken } from '../../functions/lib/admission';
+import { createAdmissionToken, newAdmissionSecret, openAppEndpoint, type AppEndpoint } from '../harness';
 import { ChatClient, HandshakeRefused } from '../support/chat-client';
-import { openEndpoint, type Endpoint } from '../support/endpoint';
 import { report } from '../support/report';
 
-let endpoint: Endpoint;
+let endpoint: AppEndpoint;
 const clients: ChatClient[] = [];
 
 async function connect(): Promise<ChatClient> {
-  const client = await ChatClient.connect(endpoint.wsUrl, endpoint.protocols());
+  const client = await ChatClient.connect(endpoint.url, endpoint.protocols(['chat']));
   clients.push(client);
   return client;
 }
@@ -25,7 +24,8 @@ async function sendAndReceive(from: ChatClient, to: ChatClient, text: string): P
 
 describe(`chat over ${process.env.WS_URL ? process.env.WS_URL : 'the local cloud'}`, () => {
   beforeAll(async () => {
-    endpoint = await openEndpoint();
+    // Locally, admission is switched on so refusal can be tested too.
+    endpoint = await openAppEndpoint({ app: 'chat', admissionSecret: newAdmissionSecret() });
   }, 120_000);
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close().catch(() => {})));
@@ -122,17 +122,17 @@ describe(`chat over ${process.env.WS_URL ? process.env.WS_URL : 'the local cloud
   });
 
   it('refuses a connection without a valid admission token, and accepts one with it', async () => {
-    if (!endpoint.secret) {
+    if (!endpoint.admissionSecret) {
       report('chat suite', 'the endpoint has no admission secret configured for the suite (ADMISSION_SECRET): admission not exercised');
       return;
     }
-    await expect(ChatClient.connect(endpoint.wsUrl, ['chat'])).rejects.toMatchObject({ status: expect.any(Number), body: expect.stringMatching(/admission token required/) });
-    const bad = await ChatClient.connect(endpoint.wsUrl, ['chat', createAdmissionToken('not-the-secret')]).catch((e: unknown) => e);
+    await expect(ChatClient.connect(endpoint.url, ['chat'])).rejects.toMatchObject({ status: expect.any(Number), body: expect.stringMatching(/admission token required/) });
+    const bad = await ChatClient.connect(endpoint.url, ['chat', createAdmissionToken('not-the-secret')]).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(HandshakeRefused);
     expect((bad as HandshakeRefused).body).toMatch(/signature is invalid/);
-    const expired = createAdmissionToken(endpoint.secret, { ttlSeconds: 1, now: Date.now() - 60_000 });
-    await expect(ChatClient.connect(endpoint.wsUrl, ['chat', expired])).rejects.toMatchObject({ body: expect.stringMatching(/expired/) });
-    const ok = await ChatClient.connect(endpoint.wsUrl, ['chat', createAdmissionToken(endpoint.secret)]);
+    const expired = createAdmissionToken(endpoint.admissionSecret, { ttlSeconds: 1, now: Date.now() - 60_000 });
+    await expect(ChatClient.connect(endpoint.url, ['chat', expired])).rejects.toMatchObject({ body: expect.stringMatching(/expired/) });
+    const ok = await ChatClient.connect(endpoint.url, ['chat', createAdmissionToken(endpoint.admissionSecret)]);
     expect(ok.ws.protocol).toBe('chat');
     await ok.close();
   });

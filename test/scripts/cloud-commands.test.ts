@@ -1,9 +1,12 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkPrerequisites, PrerequisiteError, selectOne } from '../../scripts/cloud/prerequisites';
 import { readInput } from '../../scripts/post-deploy/inputs';
+import { startLocalApp } from '../harness';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -57,8 +60,40 @@ describe('deploy prerequisites', () => {
   it('npm run test:deployed says to deploy first when there is no outputs file', async () => {
     const { code, out } = await run('scripts/test-deployed.ts', ['--stage', 'dev'], { CHAT_DEPLOY_STATE_DIR: '/nonexistent-state' });
     expect(code).toBe(1);
-    expect(out).toMatch(/no outputs for chat-dev-gz .*deploy it first \(npm run deploy -- --stage dev --region ap-guangzhou\)/);
+    expect(out).toMatch(/no outputs for chat-dev-gz .*deploy it first \(npm run deploy -- --app chat --stage dev --region ap-guangzhou\)/);
   });
+
+  it('npm run test:deployed refuses an app without an integration suite, naming where it goes', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'test-deployed-'));
+    try {
+      const config = JSON.parse(await readFile(path.join(ROOT, 'config', 'app.json'), 'utf8'));
+      config.apps.lonely = { entry: 'functions/shout/app.ts' };
+      await writeFile(path.join(dir, 'app.json'), JSON.stringify(config));
+      const { code, out } = await run('scripts/test-deployed.ts', ['--app', 'lonely', '--stage', 'dev'], { CHAT_CONFIG: path.join(dir, 'app.json'), CHAT_DEPLOY_STATE_DIR: dir });
+      expect(code).toBe(1);
+      expect(out).toMatch(/app lonely has no integration suite: write test\/integration\/lonely\.test\.ts/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("npm run test:deployed runs the app's suite against the outputs file's URL, passing vitest its own options", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'test-deployed-'));
+    // Stands in for the deployed stack: the suite sees only a URL.
+    const local = await startLocalApp({ app: 'chat' });
+    try {
+      await writeFile(path.join(dir, 'chat-dev-gz.outputs.json'), JSON.stringify({ stack: 'chat-dev-gz', clientUrl: local.url }));
+      const { code, out } = await run('scripts/test-deployed.ts', ['--app', 'chat', '--stage', 'dev', '-t', 'relays a binary frame', '--reporter=verbose'], { CHAT_DEPLOY_STATE_DIR: dir, WS_URL: undefined, APP: undefined, NO_COLOR: '1' });
+      expect(out).toContain(`chat suite against ${local.url}`);
+      // The verbose reporter names the suite, which is named after the URL it runs against.
+      expect(out).toContain(`chat over ${local.url} > relays a binary frame`);
+      expect(out).toMatch(/Tests +1 passed \| 6 skipped/);
+      expect(code).toBe(0);
+    } finally {
+      await local.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('post-deploy inputs', () => {
