@@ -3,33 +3,15 @@
  * check, the registry read at most once per invocation, and the gateway's answers acted on.
  */
 import { log, type Level } from '../lib/log';
-import { MAX_PUSH_BYTES } from '../lib/limits';
-import { describeError } from '../lib/errors';
-import type { PushClient, PushFrame, PushOutcome } from '../lib/push-client';
+import { readRegistryConfig } from '../lib/config';
+import type { PushClient, PushOutcome } from '../lib/push-client';
 import type { ConnectionRegistry, RegistryEntry } from '../lib/registry';
+import { storeFor, type Store } from '../lib/store';
 import { AppError } from './errors';
+import { checkedFrame, deliveryOf, settleOutcomes } from './pushes';
 import type { BroadcastResult, Connection, ConnectionRecord, Context, Delivery, Logger, Outgoing } from './types';
 
-/** Turns what a handler sends into a push frame. */
-export function frameOf(data: Outgoing): PushFrame {
-  if (typeof data === 'string') return { dataType: 'text', data };
-  if (data instanceof Uint8Array) return { dataType: 'binary', data: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64') };
-  return { dataType: 'text', data: JSON.stringify(data) };
-}
-
-/** Size in bytes of the message a client receives for this frame. */
-export function deliveredSize(frame: PushFrame): number {
-  return frame.dataType === 'binary' ? Buffer.byteLength(frame.data, 'base64') : Buffer.byteLength(frame.data, 'utf8');
-}
-
-function checkedFrame(data: Outgoing): PushFrame {
-  const frame = frameOf(data);
-  const size = deliveredSize(frame);
-  if (size > MAX_PUSH_BYTES) {
-    throw new AppError('MESSAGE_TOO_LARGE', `message is ${size} bytes once wrapped, over the ${MAX_PUSH_BYTES}-byte limit; it was not sent`, { errNo: 103 });
-  }
-  return frame;
-}
+export { deliveredSize, frameOf } from './pushes';
 
 /** A logger for one function and connection. */
 export function loggerFor(fn: string, connectionId: string | undefined): Logger {
@@ -78,6 +60,11 @@ export class InvocationContext implements Context {
     return this.#listing;
   }
 
+  /** The app's own objects, in the registry's bucket under `app/`; read from the same configuration. */
+  get store(): Store {
+    return storeFor(readRegistryConfig());
+  }
+
   connections(): Promise<readonly Connection[]> {
     if (!this.#listing) {
       this.#listing = this.#options.registry().entries();
@@ -121,37 +108,13 @@ export class InvocationContext implements Context {
     return this.#options.push;
   }
 
-  /**
-   * Acts on the gateway's answers. A non-200 answer means the gateway is closing that client: its
-   * record is removed. A non-zero errNo is undocumented and may not mean gone, yet nothing reached
-   * the client: the errNo is logged, the gateway is asked to close the connection (the client then
-   * reconnects and registers again) and its record is removed, so no open client silently receives nothing.
-   */
+  /** Counts the gateway's answers for the invocation's result, then acts on them (see {@link settleOutcomes}). */
   async #settle(outcomes: PushOutcome[]): Promise<Delivery[]> {
-    const refused = outcomes.flatMap((o) => (o.status === 'refused' ? [o] : []));
-    const forgotten = outcomes.flatMap((o) => (o.status === 'gone' || o.status === 'refused' ? [o.id] : []));
-    const failed = outcomes.filter((o) => o.status === 'failed');
     // What reached others: pushes to the connection itself (an ack, an error) are not counted.
     this.tally.delivered += outcomes.filter((o) => o.status === 'delivered' && o.id !== this.connectionId).length;
-    this.tally.failed += failed.filter((o) => o.id !== this.connectionId).length;
-    this.tally.refused += refused.length;
-    if (failed.length > 0) this.log.warn('some pushes failed', { count: failed.length, first: (failed[0] as { error: string }).error, id: failed[0]!.id });
-    if (forgotten.length > 0) {
-      // One line per errNo, not per connection: a broadcast can reach thousands.
-      const byErrNo = new Map<number, typeof refused>();
-      for (const o of refused) byErrNo.set(o.errNo, [...(byErrNo.get(o.errNo) ?? []), o]);
-      for (const [errNo, some] of byErrNo) {
-        this.log.warn('push refused: closing the connection so that it registers again', { errNo, errMsg: some[0]!.errMsg, count: some.length, id: some[0]!.id });
-      }
-      const closes = await this.#push().closeAll(refused.map((o) => o.id));
-      const unclosed = closes.filter((o) => o.status !== 'delivered');
-      if (unclosed.length > 0) this.log.debug('close requests not accepted', { count: unclosed.length, id: unclosed[0]!.id });
-      try {
-        this.tally.removed += await this.#options.registry().removeMany(forgotten);
-      } catch (err) {
-        this.log.warn('could not prune connections', { count: forgotten.length, errMsg: describeError(err) });
-      }
-    }
-    return outcomes.map((o) => (o.status === 'delivered' ? 'delivered' : o.status === 'failed' ? 'failed' : 'removed'));
+    this.tally.failed += outcomes.filter((o) => o.status === 'failed' && o.id !== this.connectionId).length;
+    this.tally.refused += outcomes.filter((o) => o.status === 'refused').length;
+    this.tally.removed += await settleOutcomes(outcomes, { push: () => this.#push(), registry: this.#options.registry, log: this.log });
+    return outcomes.map(deliveryOf);
   }
 }

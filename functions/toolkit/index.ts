@@ -6,6 +6,16 @@
  */
 export { defineApp, type App, type ScfContext, type TransportResult } from './app';
 export { AppError } from './errors';
+export {
+  createServerClient,
+  type RegistryServerClient,
+  type ServerBroadcastResult,
+  type ServerClient,
+  type ServerClientOptions,
+  type ServerOutcome,
+} from './server';
+export { STORE_PREFIX, type ListOptions, type Store, type StoreEntry, type StoreValue } from '../lib/store';
+export type { RegistryConfig } from '../lib/config';
 export { createAdmissionToken } from '../lib/admission';
 export { MAX_PUSH_BYTES } from '../lib/limits';
 export type {

@@ -3,6 +3,7 @@
  * editor shows while writing `onConnect`, `onMessage` and `onDisconnect`.
  */
 import type { Level } from '../lib/log';
+import type { Store } from '../lib/store';
 
 /** A frame a client sent: text as a string, binary as bytes. */
 export type Message = { type: 'text'; text: string } | { type: 'binary'; data: Buffer };
@@ -80,6 +81,8 @@ export interface Context {
   connections(): Promise<readonly Connection[]>;
   /** This connection's record (protocol, claims, connect time), or undefined if it has none. */
   connection(): Promise<ConnectionRecord | undefined>;
+  /** The app's own key-value state, kept in the registry's bucket under `app/` (never expired). */
+  readonly store: Store;
 }
 
 /** What `onConnect` gets: the handshake, before the client is accepted. */
