@@ -15,7 +15,8 @@ import { applyStack, type AppliedStack } from './apply/apply';
 import { LocalCloudApi } from './cloud-api/server';
 import { CosServerThread } from './cos/thread';
 import { makePrivateDir } from './cos/private-files';
-import { randomCredential } from './credentials';
+import { loadLocalCredentials, randomCredential } from './credentials';
+import { writePrivateJsonFile } from './json-file';
 import { LocalGateway } from './gateway/gateway';
 import type { GatewayLimits } from './gateway/limits';
 import { LocalScf } from './scf/runtime';
@@ -121,7 +122,9 @@ export class LocalCloud {
       const role = randomCredential({ temporary: true });
       // Ids are logged short by default (an id is all it takes to push to a client); LOG_IDS=full shows them whole.
       const fullIds = (this.options.env ?? process.env).LOG_IDS === 'full';
-      this.cos = new CosServerThread({ directory: path.join(this.dataDir, 'cos'), port: ports.cos, credentials: [role] });
+      // A standing key for scripts on this machine (`npm run announce -- --data-dir`), kept in the data folder as `npm run cos` keeps its own.
+      const { credential: scriptKey } = await loadLocalCredentials(path.join(this.dataDir, 'credentials.json'));
+      this.cos = new CosServerThread({ directory: path.join(this.dataDir, 'cos'), port: ports.cos, credentials: [role, scriptKey] });
       await this.cos.start();
       this.scf = new LocalScf({
         workDir: path.join(this.dataDir, 'scf'),
@@ -165,6 +168,8 @@ export class LocalCloud {
         log: (line) => this.log(line),
       });
       const applied = this.applied;
+      // The stack's outputs where a cloud deploy's `--outputs-file` puts them, with the local COS address for scripts.
+      writePrivateJsonFile(path.join(this.dataDir, 'deploy', `${applied.name}.cdktf-outputs.json`), { [applied.name]: { ...applied.outputs, bucket: applied.bucket, cos_domain: this.cos.domain } });
       this.web = new WebServer({
         root: path.join(ROOT, 'web'),
         port: ports.page,
