@@ -56,6 +56,14 @@ export class WaitFailed extends CodedError<'ERR_WAIT_TIMEOUT' | 'ERR_WAIT_CLOSED
 /** Default bound of a handshake and of a wait. */
 export const DEFAULT_TIMEOUT_MS = 15_000;
 
+/**
+ * One connection, keeping every frame it receives in {@link received}.
+ * @example
+ * const client = await TestClient.connect(endpoint.url, { protocols: endpoint.protocols(['shout']) });
+ * client.send('hello');
+ * const shout = await client.nextJson((m) => m.type === 'shout');
+ * await client.close();
+ */
 export class TestClient {
   /** Every frame received, in order. */
   readonly received: Received[] = [];
