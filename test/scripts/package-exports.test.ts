@@ -11,7 +11,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 
 /** What each entry must offer. */
 const EXPECTED: Record<string, string[]> = {
-  './toolkit': ['defineApp', 'AppError', 'createAdmissionToken', 'MAX_PUSH_BYTES'],
+  './toolkit': ['defineApp', 'AppError', 'createAdmissionToken', 'MAX_PUSH_BYTES', 'createServerClient'],
   './stacks': ['AppStack', 'WebSocketApp', 'WebSocketApi', 'synthesizeApps', 'ROLES'],
   './local': ['LocalCloud', 'DEFAULT_PORTS'],
   './testing': ['startLocalApp', 'deployedApp', 'endpointFromEnv', 'TestClient'],
