@@ -17,10 +17,14 @@ const RUNS = 5;
 function seedStylePost(url: string, body: string): Promise<void> {
   return new Promise((resolve, reject) => {
     // agent: false opens a fresh connection per request, as requests.post without a session does.
-    const req = http.request(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', resolve);
-    });
+    const req = http.request(
+      url,
+      { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        res.resume();
+        res.on('end', resolve);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });

@@ -24,7 +24,9 @@ export async function connectBench(): Promise<void> {
   const { floor, local } = await measureBoth(measure);
   const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
   console.log(`(b) ${CONNECTIONS} connections (each one a register invocation writing to the registry)`);
-  console.log(`    connects/s          local cloud ${local.perSecond.toFixed(0)}   raw ws ${floor.perSecond.toFixed(0)}   ratio ${(floor.perSecond / local.perSecond).toFixed(1)}x slower`);
+  console.log(
+    `    connects/s          local cloud ${local.perSecond.toFixed(0)}   raw ws ${floor.perSecond.toFixed(0)}   ratio ${(floor.perSecond / local.perSecond).toFixed(1)}x slower`,
+  );
   console.log(`    RSS per connection  local cloud ${kb(local.bytesPerConnection)}   raw ws ${kb(floor.bytesPerConnection)}`);
   console.log(`    target: >= 500 connects/s, <= 30 KB per connection`);
 }

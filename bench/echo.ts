@@ -35,7 +35,9 @@ async function measure(server: RunningServer): Promise<{ p50: number; p99: numbe
 export async function echoBench(): Promise<void> {
   const { floor, local } = await measureBoth(measure);
   console.log(`(c) round trip, one client, ${ROUNDS} messages (send -> ack)`);
-  console.log(`    local cloud p50 ${ms(local.p50)}  p99 ${ms(local.p99)}   raw ws p50 ${ms(floor.p50)}  p99 ${ms(floor.p99)}   ratio p50 ${(local.p50 / floor.p50).toFixed(1)}x`);
+  console.log(
+    `    local cloud p50 ${ms(local.p50)}  p99 ${ms(local.p99)}   raw ws p50 ${ms(floor.p50)}  p99 ${ms(floor.p99)}   ratio p50 ${(local.p50 / floor.p50).toFixed(1)}x`,
+  );
 }
 
 if (process.argv[1]?.endsWith('echo.ts')) await echoBench();

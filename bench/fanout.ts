@@ -59,8 +59,12 @@ async function measure(server: RunningServer): Promise<FanoutResult> {
 export async function fanoutBench(): Promise<void> {
   const { floor, local } = await measureBoth(measure);
   console.log(`(a) fan-out: 1 sender to ${CONNECTIONS - 1} receivers, ${CONNECTIONS} connected, ${MESSAGES} messages`);
-  console.log(`    per delivery        local cloud p50 ${ms(local.p50)}  p99 ${ms(local.p99)}   raw ws p50 ${ms(floor.p50)}  p99 ${ms(floor.p99)}   ratio p50 ${(local.p50 / floor.p50).toFixed(1)}x`);
-  console.log(`    last receiver       local cloud p50 ${ms(local.completeP50)}  p99 ${ms(local.completeP99)}   raw ws p50 ${ms(floor.completeP50)}  p99 ${ms(floor.completeP99)}   ratio p50 ${(local.completeP50 / floor.completeP50).toFixed(1)}x`);
+  console.log(
+    `    per delivery        local cloud p50 ${ms(local.p50)}  p99 ${ms(local.p99)}   raw ws p50 ${ms(floor.p50)}  p99 ${ms(floor.p99)}   ratio p50 ${(local.p50 / floor.p50).toFixed(1)}x`,
+  );
+  console.log(
+    `    last receiver       local cloud p50 ${ms(local.completeP50)}  p99 ${ms(local.completeP99)}   raw ws p50 ${ms(floor.completeP50)}  p99 ${ms(floor.completeP99)}   ratio p50 ${(local.completeP50 / floor.completeP50).toFixed(1)}x`,
+  );
   console.log(`    target: p50 <= 150 ms and <= 10x the raw floor`);
 }
 

@@ -24,7 +24,12 @@ export class ConfigError extends Error {
 }
 
 function fieldPath(issuePath: PropertyKey[]): string {
-  return issuePath.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(root)';
+  return (
+    issuePath
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('')
+      .replace(/^\./, '') || '(root)'
+  );
 }
 
 /** Describes zod issues as `field: reason` lines. */

@@ -23,8 +23,7 @@ const memoryMb = z
   .number()
   .int({ error: 'must be a whole number of MB', abort: true })
   .refine((m) => m >= MEMORY_MB.min && m <= MEMORY_MB.max && m % MEMORY_MB.step === 0, {
-    error: (issue) =>
-      `must be a multiple of ${MEMORY_MB.step} from ${MEMORY_MB.min} to ${MEMORY_MB.max} (SCF memory sizes), got ${String(issue.input)}`,
+    error: (issue) => `must be a multiple of ${MEMORY_MB.step} from ${MEMORY_MB.min} to ${MEMORY_MB.max} (SCF memory sizes), got ${String(issue.input)}`,
   });
 
 const region = z.string().refine((r) => r in REGION_SHORT_NAMES, {
@@ -64,7 +63,10 @@ export type Settings = z.infer<typeof settingsSchema>;
 
 const stageSchema = z
   .object({
-    regions: z.array(region).min(1, 'needs at least one region').refine((rs) => new Set(rs).size === rs.length, 'lists a region twice'),
+    regions: z
+      .array(region)
+      .min(1, 'needs at least one region')
+      .refine((rs) => new Set(rs).size === rs.length, 'lists a region twice'),
     environment: settingsSchema.shape.environment.optional(),
     path: settingsSchema.shape.path.optional(),
     functions: settingsSchema.shape.functions.partial().optional(),
@@ -85,7 +87,10 @@ const appSchema = z
     /** Extra environment variables for the app's functions (never secrets: they are in the stack). */
     variables: z
       .record(
-        z.string().regex(/^[A-Za-z][A-Za-z0-9_]{1,63}$/, 'must be an environment variable name').refine((n) => !/^(TENCENTCLOUD_|SCF_|QCLOUD_)/.test(n), 'uses a prefix SCF reserves'),
+        z
+          .string()
+          .regex(/^[A-Za-z][A-Za-z0-9_]{1,63}$/, 'must be an environment variable name')
+          .refine((n) => !/^(TENCENTCLOUD_|SCF_|QCLOUD_)/.test(n), 'uses a prefix SCF reserves'),
         z.string(),
       )
       .optional(),

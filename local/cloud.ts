@@ -131,7 +131,11 @@ export class LocalCloud {
         credentials: role,
         region: this.target.region,
         maxInstancesPerFunction: this.options.maxInstancesPerFunction,
-        platformEnvironment: { LOCAL_COS_DOMAIN: this.cos.domain, ...(this.options.quiet ? { LOG_LEVEL: 'warn' } : {}), ...(fullIds ? { LOG_IDS: 'full' } : {}) },
+        platformEnvironment: {
+          LOCAL_COS_DOMAIN: this.cos.domain,
+          ...(this.options.quiet ? { LOG_LEVEL: 'warn' } : {}),
+          ...(fullIds ? { LOG_IDS: 'full' } : {}),
+        },
         log: (line) => this.log(line),
         // What was deployed stays deployed across restarts, as in the cloud; the apply below diffs
         // against it. Kept per stack: one local cloud runs one stack, on one gateway port.
@@ -169,7 +173,9 @@ export class LocalCloud {
       });
       const applied = this.applied;
       // The stack's outputs where a cloud deploy's `--outputs-file` puts them, with the local COS address for scripts.
-      writePrivateJsonFile(path.join(this.dataDir, 'deploy', `${applied.name}.cdktf-outputs.json`), { [applied.name]: { ...applied.outputs, bucket: applied.bucket, cos_domain: this.cos.domain } });
+      writePrivateJsonFile(path.join(this.dataDir, 'deploy', `${applied.name}.cdktf-outputs.json`), {
+        [applied.name]: { ...applied.outputs, bucket: applied.bucket, cos_domain: this.cos.domain },
+      });
       this.web = new WebServer({
         root: path.join(ROOT, 'web'),
         port: ports.page,
@@ -177,7 +183,15 @@ export class LocalCloud {
       });
       await this.web.start();
       this.log(`local cloud ready in ${Date.now() - started} ms`);
-      return { stack: applied.name, wsUrl: applied.wsUrl, pageUrl: this.web.url, pushUrl: applied.pushUrl, cosEndpoint: this.cos.endpoint, cloudApiEndpoint: this.cloudApi.endpoint, applied };
+      return {
+        stack: applied.name,
+        wsUrl: applied.wsUrl,
+        pageUrl: this.web.url,
+        pushUrl: applied.pushUrl,
+        cosEndpoint: this.cos.endpoint,
+        cloudApiEndpoint: this.cloudApi.endpoint,
+        applied,
+      };
     } catch (err) {
       await this.stop();
       throw err;

@@ -42,7 +42,7 @@ export async function loadLocalCredentials(path: string): Promise<{ credential: 
     try {
       json = JSON.parse(text);
     } catch (err) {
-      throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
+      throw new Error(`${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
     }
     const parsed = credentialFile.safeParse(json);
     if (!parsed.success) {

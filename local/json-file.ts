@@ -17,7 +17,7 @@ export function readJsonFile<T>(file: string): T | undefined {
   try {
     return JSON.parse(text) as T;
   } catch (err) {
-    throw new Error(`${file} is not valid JSON (${(err as Error).message}); move it away to start that part afresh`);
+    throw new Error(`${file} is not valid JSON (${(err as Error).message}); move it away to start that part afresh`, { cause: err });
   }
 }
 

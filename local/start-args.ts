@@ -106,7 +106,10 @@ export function parseStartArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Sta
   } catch (err) {
     throw new StartArgsError((err as Error).message);
   }
-  const limits = limitsFrom(oneOf('--limits', values.limits, ['on', 'off'] as const), oneOf('--rate-limit', values['rate-limit'], ['close', 'throttle'] as const));
+  const limits = limitsFrom(
+    oneOf('--limits', values.limits, ['on', 'off'] as const),
+    oneOf('--rate-limit', values['rate-limit'], ['close', 'throttle'] as const),
+  );
   return {
     help: values.help ?? false,
     watch: values.watch ?? false,

@@ -87,7 +87,12 @@ export class WebServer {
       },
     );
     const host = this.#options.host ?? '127.0.0.1';
-    const port = await listen(server, this.#options.port ?? 0, host, (message, cause) => new WebServerError('EADDRINUSE', `page ${message} (--port)`, { cause }));
+    const port = await listen(
+      server,
+      this.#options.port ?? 0,
+      host,
+      (message, cause) => new WebServerError('EADDRINUSE', `page ${message} (--port)`, { cause }),
+    );
     return { server, port };
   }
 
@@ -123,7 +128,9 @@ export class WebServer {
     }
     try {
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' }).end(req.method === 'HEAD' ? undefined : body);
+      res
+        .writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' })
+        .end(req.method === 'HEAD' ? undefined : body);
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
     }

@@ -68,7 +68,8 @@ function readJson(file: string, what: string, fix: string): Record<string, unkno
   } catch (err) {
     throw new AnnounceError('ERR_BAD_OUTPUTS', `${shown(file)} is not valid JSON (${(err as Error).message}): ${fix}`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new AnnounceError('ERR_BAD_OUTPUTS', `${shown(file)} is not a JSON object: ${fix}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new AnnounceError('ERR_BAD_OUTPUTS', `${shown(file)} is not a JSON object: ${fix}`);
   return value as Record<string, unknown>;
 }
 
@@ -95,7 +96,10 @@ function selectTarget(options: Omit<AnnounceOptions, 'text'>, config: AppConfig)
   if (options.dataDir && targets.length > 1 && !options.stage) targets = targets.filter((t) => t.stage === targets[0].stage);
   if (options.dataDir && targets.length > 1 && !options.region) targets = [targets[0]];
   if (targets.length !== 1) {
-    throw new AnnounceError('ERR_ANNOUNCE_INPUT', `choose one stack with --stage and --region; the selection matches ${targets.map((t) => `${t.name} (--stage ${t.stage} --region ${t.region})`).join(', ')}`);
+    throw new AnnounceError(
+      'ERR_ANNOUNCE_INPUT',
+      `choose one stack with --stage and --region; the selection matches ${targets.map((t) => `${t.name} (--stage ${t.stage} --region ${t.region})`).join(', ')}`,
+    );
   }
   return targets[0];
 }
@@ -125,7 +129,8 @@ export function locateApp(options: Omit<AnnounceOptions, 'text'> = {}): AppLocat
   if (!options.bucket || dataDir) {
     const all = readJson(cdktfFile, `stack outputs for ${target.name}`, options.bucket ? fix : `${fix}, or give --bucket`);
     const mine = all[target.name];
-    if (typeof mine !== 'object' || mine === null) throw new AnnounceError('ERR_BAD_OUTPUTS', `${shown(cdktfFile)} has no outputs of stack ${target.name}: ${fix}`);
+    if (typeof mine !== 'object' || mine === null)
+      throw new AnnounceError('ERR_BAD_OUTPUTS', `${shown(cdktfFile)} has no outputs of stack ${target.name}: ${fix}`);
     stackOutputs = mine as Record<string, unknown>;
   }
   const bucket = options.bucket ?? stringField(stackOutputs, 'bucket', cdktfFile, fix);
@@ -147,9 +152,16 @@ export function locateApp(options: Omit<AnnounceOptions, 'text'> = {}): AppLocat
   const secretId = env[CredentialEnv.SECRET_ID];
   const secretKey = env[CredentialEnv.SECRET_KEY];
   if (!secretId || !secretKey) {
-    throw new AnnounceError('ERR_NO_CREDENTIALS', `${CredentialEnv.SECRET_ID} and ${CredentialEnv.SECRET_KEY} must be set to read ${target.name}'s connections (your Tencent Cloud API key; ${CredentialEnv.SECURITY_TOKEN} too for a temporary one)`);
+    throw new AnnounceError(
+      'ERR_NO_CREDENTIALS',
+      `${CredentialEnv.SECRET_ID} and ${CredentialEnv.SECRET_KEY} must be set to read ${target.name}'s connections (your Tencent Cloud API key; ${CredentialEnv.SECURITY_TOKEN} too for a temporary one)`,
+    );
   }
-  return { stack: target.name, pushUrl, registry: { bucket, region: target.region, credentials: { secretId, secretKey, sessionToken: env[CredentialEnv.SECURITY_TOKEN] || undefined } } };
+  return {
+    stack: target.name,
+    pushUrl,
+    registry: { bucket, region: target.region, credentials: { secretId, secretKey, sessionToken: env[CredentialEnv.SECURITY_TOKEN] || undefined } },
+  };
 }
 
 /** Pushes the announcement to every registered connection; returns what the broadcast did. */

@@ -41,7 +41,12 @@ async function bundleOne(app: string, entry: string, role: Role, outDir: string)
   try {
     result = await build({
       // A module of one line per function: that role's handler of the app, as SCF's main_handler.
-      stdin: { contents: `import app from ${JSON.stringify(entry)};\nexport const main_handler = app.${role};\n`, resolveDir: ROOT, sourcefile: `${app}-${role}.ts`, loader: 'ts' },
+      stdin: {
+        contents: `import app from ${JSON.stringify(entry)};\nexport const main_handler = app.${role};\n`,
+        resolveDir: ROOT,
+        sourcefile: `${app}-${role}.ts`,
+        loader: 'ts',
+      },
       bundle: true,
       platform: 'node',
       format: 'cjs',
@@ -82,7 +87,9 @@ export async function bundleApp(app: string, source: AppSource, outDir = DIST_DI
 
 /** Builds every app's zips and writes `manifest.json` (runtime, and each app's bundles) beside them. */
 export async function bundleApps(apps: Record<string, AppSource>, outDir = DIST_DIR): Promise<Record<string, AppBundles>> {
-  const built = Object.fromEntries(await Promise.all(Object.entries(apps).map(async ([name, source]) => [name, await bundleApp(name, source, outDir)] as const)));
+  const built = Object.fromEntries(
+    await Promise.all(Object.entries(apps).map(async ([name, source]) => [name, await bundleApp(name, source, outDir)] as const)),
+  );
   await writeFile(path.join(outDir, 'manifest.json'), JSON.stringify({ runtime: RUNTIME, apps: built }, null, 2) + '\n');
   return built;
 }
@@ -106,7 +113,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
     for (const bundles of Object.values(built)) {
       for (const info of Object.values(bundles)) console.log(`${info.relativePath}  ${kib(info.bytes)} zipped (index.js ${kib(info.indexBytes)})`);
     }
-    console.log(`bundled ${Object.keys(built).length * ROLES.length} functions of ${Object.keys(built).join(', ')} for ${RUNTIME} in ${Date.now() - started} ms`);
+    console.log(
+      `bundled ${Object.keys(built).length * ROLES.length} functions of ${Object.keys(built).join(', ')} for ${RUNTIME} in ${Date.now() - started} ms`,
+    );
   } catch (err) {
     console.error((err as Error).message);
     process.exit(1);

@@ -21,7 +21,9 @@ runMain(() => {
   const outputs = outputsPath(target.name);
   if (existsSync(outputs)) {
     const o = JSON.parse(readFileSync(outputs, 'utf8'));
-    console.log(`\n${target.name} is deployed.\n  WebSocket URL: ${o.clientUrl}\n  Push address:  ${o.pushUrl}\n  Test it:       npm run test:deployed -- --app ${target.app} --stage ${target.stage} --region ${target.region}`);
+    console.log(
+      `\n${target.name} is deployed.\n  WebSocket URL: ${o.clientUrl}\n  Push address:  ${o.pushUrl}\n  Test it:       npm run test:deployed -- --app ${target.app} --stage ${target.stage} --region ${target.region}`,
+    );
   }
   return 0;
 });

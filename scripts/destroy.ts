@@ -14,7 +14,8 @@ runMain(() => {
     console.error(`destroy of ${target.name} failed (exit ${status}); the deploy state is kept`);
     return status;
   }
-  for (const file of [deployStatePath(target.name), outputsPath(target.name), deployStatePath(target.name).replace(/\.json$/, '.cdktf-outputs.json')]) rmSync(file, { force: true });
+  for (const file of [deployStatePath(target.name), outputsPath(target.name), deployStatePath(target.name).replace(/\.json$/, '.cdktf-outputs.json')])
+    rmSync(file, { force: true });
   console.log(`${target.name} destroyed; its deploy state is removed`);
   return 0;
 });

@@ -48,7 +48,7 @@ export function generateBindings({ force = false } = {}): boolean {
   } catch (err) {
     // The CLI is chatty even when it works; its output is shown only when it fails.
     const e = err as { stdout?: Buffer; stderr?: Buffer; message: string };
-    throw new Error(`cdktf get failed: ${e.message}\n${e.stdout?.toString() ?? ''}${e.stderr?.toString() ?? ''}`);
+    throw new Error(`cdktf get failed: ${e.message}\n${e.stdout?.toString() ?? ''}${e.stderr?.toString() ?? ''}`, { cause: err });
   }
   writeFileSync(STAMP, stamp);
   console.log(`generated tencentcloud provider bindings (${version}) in .gen/ in ${Date.now() - started} ms`);

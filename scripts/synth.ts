@@ -32,7 +32,10 @@ function main(): number {
   });
   if (result.status !== 0) return result.status ?? 1;
   let failed = false;
-  for (const { stack, issues, resources } of validateSynthOutput(outdir, targets.map((t) => t.name))) {
+  for (const { stack, issues, resources } of validateSynthOutput(
+    outdir,
+    targets.map((t) => t.name),
+  )) {
     if (issues.length === 0) {
       console.log(`ok  ${stack}  (${resources} resources, valid against the provider schema)`);
     } else {

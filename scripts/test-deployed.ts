@@ -38,7 +38,9 @@ runMain(() => {
   const target = selectOne(selectionFrom(argv));
   const suite = suitePath(target.app);
   if (!existsSync(path.join(ROOT, suite))) {
-    console.error(`app ${target.app} has no integration suite: write ${suite} (on the harness in test/harness, reading the endpoint with openAppEndpoint) to test it with npm run test:deployed`);
+    console.error(
+      `app ${target.app} has no integration suite: write ${suite} (on the harness in test/harness, reading the endpoint with openAppEndpoint) to test it with npm run test:deployed`,
+    );
     return 1;
   }
   let url: string;

@@ -11,14 +11,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CodedError, describeError } from '../lib/errors';
-import {
-  DOCUMENT_PATH,
-  formatIssue,
-  loadProviderSchema,
-  validateTerraformJson,
-  type ProviderSchemaFile,
-  type ValidationIssue,
-} from '../stacks/validator';
+import { DOCUMENT_PATH, formatIssue, loadProviderSchema, validateTerraformJson, type ProviderSchemaFile, type ValidationIssue } from '../stacks/validator';
 
 /** The outcome for one stack. */
 export interface StackReport {
@@ -48,18 +41,19 @@ export function validateStackFile(file: string, schema: ProviderSchemaFile = loa
  * being reported as a `MISSING_DOCUMENT` issue, or else every one found. Throws
  * `ERR_NO_SYNTH_OUTPUT` when there is none, so a forgotten synth cannot pass as "no issues".
  */
-export function validateSynthOutput(
-  outDir = 'cdktf.out',
-  stacks?: readonly string[],
-  schema: ProviderSchemaFile = loadProviderSchema(),
-): StackReport[] {
+export function validateSynthOutput(outDir = 'cdktf.out', stacks?: readonly string[], schema: ProviderSchemaFile = loadProviderSchema()): StackReport[] {
   const stacksDir = path.join(outDir, 'stacks');
   const fileOf = (stack: string) => path.join(stacksDir, stack, 'cdk.tf.json');
   if (stacks) {
     return stacks.map((stack) =>
       existsSync(fileOf(stack))
         ? validateStackFile(fileOf(stack), schema)
-        : { stack, file: fileOf(stack), issues: [{ path: DOCUMENT_PATH, code: 'MISSING_DOCUMENT', message: `${fileOf(stack)} was not synthesized` }], resources: 0 },
+        : {
+            stack,
+            file: fileOf(stack),
+            issues: [{ path: DOCUMENT_PATH, code: 'MISSING_DOCUMENT', message: `${fileOf(stack)} was not synthesized` }],
+            resources: 0,
+          },
     );
   }
   const found = existsSync(stacksDir)

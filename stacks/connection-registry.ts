@@ -51,7 +51,14 @@ export class ConnectionRegistry extends Construct {
   grantReadWrite(role: ExecutionRole): void {
     role.addStatement({
       effect: 'allow',
-      action: ['name/cos:PutObject', 'name/cos:GetObject', 'name/cos:HeadObject', 'name/cos:DeleteObject', 'name/cos:DeleteMultipleObjects', 'name/cos:GetBucket'],
+      action: [
+        'name/cos:PutObject',
+        'name/cos:GetObject',
+        'name/cos:HeadObject',
+        'name/cos:DeleteObject',
+        'name/cos:DeleteMultipleObjects',
+        'name/cos:GetBucket',
+      ],
       resource: [`qcs::cos:${this.region}:uid/${this.appId}:${this.bucketName}/*`],
     });
   }

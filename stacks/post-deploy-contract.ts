@@ -95,7 +95,7 @@ export function readDeployState(stack: string, env: NodeJS.ProcessEnv = process.
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new Error(`deploy state ${file} is not valid JSON (${(err as Error).message}); delete it and deploy again`);
+    throw new Error(`deploy state ${file} is not valid JSON (${(err as Error).message}); delete it and deploy again`, { cause: err });
   }
   const result = deployStateSchema.safeParse(parsed);
   if (!result.success) {

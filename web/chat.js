@@ -164,7 +164,9 @@
       admissionForm.hidden = false;
       try {
         tokenInput.value = localStorage.getItem('chat-admission-token') || '';
-      } catch (e) {}
+      } catch {
+        // Storage can be off (private browsing): the field just starts empty.
+      }
     }
     connect();
   }

@@ -60,7 +60,23 @@ export async function startLocalCloud(options: { dataDir?: string; args?: string
   const started = Date.now();
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'local', 'start.ts'), '--port', '0', '--gateway-port', '0', '--cos-port', '0', '--cloud-api-port', '0', '--data-dir', dataDir, ...(process.env.BENCH_VERBOSE ? [] : ['--quiet']), ...(options.args ?? [])],
+    [
+      '--import',
+      'tsx',
+      path.join(ROOT, 'local', 'start.ts'),
+      '--port',
+      '0',
+      '--gateway-port',
+      '0',
+      '--cos-port',
+      '0',
+      '--cloud-api-port',
+      '0',
+      '--data-dir',
+      dataDir,
+      ...(process.env.BENCH_VERBOSE ? [] : ['--quiet']),
+      ...(options.args ?? []),
+    ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const match = await waitForLine(child, /WebSocket:\s+(ws:\/\/\S+)/, 120_000);

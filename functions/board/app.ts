@@ -4,7 +4,18 @@
  * README's board table.
  */
 import { AppError, defineApp, type Context } from '../toolkit';
-import { BOARD_PROTOCOL, checkStroke, MAX_STROKES, parseCommand, shortId, strokeKey, STROKES_PREFIX, type ClearedEnvelope, type CursorEnvelope, type ReadyEnvelope } from './protocol';
+import {
+  BOARD_PROTOCOL,
+  checkStroke,
+  MAX_STROKES,
+  parseCommand,
+  shortId,
+  strokeKey,
+  STROKES_PREFIX,
+  type ClearedEnvelope,
+  type CursorEnvelope,
+  type ReadyEnvelope,
+} from './protocol';
 
 /** Strokes read from COS at once while replaying; they are still sent one by one, in order. */
 const REPLAY_READ_AHEAD = 16;

@@ -53,7 +53,8 @@ export interface AnnouncementEnvelope {
 /** Pushed to the sender of a frame that was not handled; its connection stays open. */
 export interface ErrorEnvelope {
   type: 'error';
-  code: 'INVALID_MESSAGE' | 'UNKNOWN_TYPE' | 'INVALID_CURSOR' | 'EMPTY_STROKE' | 'STROKE_TOO_LARGE' | 'BOARD_FULL' | 'STORE_UNAVAILABLE' | 'REGISTRY_UNAVAILABLE';
+  code:
+    'INVALID_MESSAGE' | 'UNKNOWN_TYPE' | 'INVALID_CURSOR' | 'EMPTY_STROKE' | 'STROKE_TOO_LARGE' | 'BOARD_FULL' | 'STORE_UNAVAILABLE' | 'REGISTRY_UNAVAILABLE';
   message: string;
 }
 
@@ -67,7 +68,8 @@ export function parseCommand(text: string): Command {
   } catch {
     throw new AppError('INVALID_MESSAGE', 'text frames must be JSON commands: {"type":"hello"}, {"type":"cursor","x":n,"y":n} or {"type":"clear"}');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new AppError('INVALID_MESSAGE', 'a command must be a JSON object with a "type"');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new AppError('INVALID_MESSAGE', 'a command must be a JSON object with a "type"');
   const command = value as Record<string, unknown>;
   switch (command.type) {
     case 'hello':

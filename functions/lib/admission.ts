@@ -42,11 +42,7 @@ export function verifyAdmissionToken(secret: string, token: string, now = Date.n
     throw new ChatError('ADMISSION_REFUSED', 'admission token signature is invalid', ErrNo.ADMISSION_REFUSED);
   }
   if (expires * 1000 <= now) {
-    throw new ChatError(
-      'ADMISSION_REFUSED',
-      `admission token expired at ${new Date(expires * 1000).toISOString()}`,
-      ErrNo.ADMISSION_REFUSED,
-    );
+    throw new ChatError('ADMISSION_REFUSED', `admission token expired at ${new Date(expires * 1000).toISOString()}`, ErrNo.ADMISSION_REFUSED);
   }
   return new Date(expires * 1000);
 }

@@ -28,7 +28,12 @@ export function parseOffer(header: string | undefined): string[] {
  * token offered beside it. Throws a {@link ChatError} carrying the errNo to refuse with.
  * @param supported the app's subprotocols, in order of preference (default: the chat's)
  */
-export function negotiate(offerHeader: string | undefined, secret: string | undefined, now = Date.now(), supported: readonly string[] = SUPPORTED_PROTOCOLS): HandshakeResult {
+export function negotiate(
+  offerHeader: string | undefined,
+  secret: string | undefined,
+  now = Date.now(),
+  supported: readonly string[] = SUPPORTED_PROTOCOLS,
+): HandshakeResult {
   const offers = parseOffer(offerHeader);
   const protocol = supported.find((p) => offers.includes(p));
   const others = offers.filter((p) => !supported.includes(p));

@@ -164,7 +164,14 @@ export class ConnectionRegistry {
       throw registryError('read', err);
     }
     try {
-      await this.cos.putObject({ Bucket: this.bucket, Region: this.region, Key: key, Body: body, ContentType: 'application/json', SkipTask: true } as COS.PutObjectParams);
+      await this.cos.putObject({
+        Bucket: this.bucket,
+        Region: this.region,
+        Key: key,
+        Body: body,
+        ContentType: 'application/json',
+        SkipTask: true,
+      } as COS.PutObjectParams);
     } catch (err) {
       throw registryError('write', err);
     }

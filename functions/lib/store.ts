@@ -65,10 +65,15 @@ function storeError(action: string, err: unknown): ChatError {
 /** The bucket key of an app key; refuses keys COS or the prefix could not keep apart. */
 export function storeKey(key: string): string {
   if (typeof key !== 'string' || key === '') throw new ChatError('INVALID_KEY', 'app store: a key must be a non-empty string', ErrNo.MALFORMED_EVENT);
-  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new ChatError('INVALID_KEY', `app store: key is ${Buffer.byteLength(key)} bytes, over the ${MAX_KEY_BYTES}-byte limit`, ErrNo.MALFORMED_EVENT);
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES)
+    throw new ChatError('INVALID_KEY', `app store: key is ${Buffer.byteLength(key)} bytes, over the ${MAX_KEY_BYTES}-byte limit`, ErrNo.MALFORMED_EVENT);
   // `..` segments and control characters would be rewritten or refused by COS and its SDK.
   if (key.split('/').includes('..') || /[\u0000-\u001f\u007f]/.test(key)) {
-    throw new ChatError('INVALID_KEY', `app store: key "${key.replace(/[\u0000-\u001f\u007f]/g, '?')}" has a ".." segment or a control character`, ErrNo.MALFORMED_EVENT);
+    throw new ChatError(
+      'INVALID_KEY',
+      `app store: key "${key.replace(/[\u0000-\u001f\u007f]/g, '?')}" has a ".." segment or a control character`,
+      ErrNo.MALFORMED_EVENT,
+    );
   }
   return STORE_PREFIX + key;
 }

@@ -63,7 +63,13 @@ async function register(app: AppDefinition, registry: () => ConnectionRegistry, 
     const connecting = parseConnectingEvent(event);
     const offer = connecting.websocket.secWebSocketProtocol;
     const { protocol, expiresAt } = negotiate(offer, readAdmissionSecret(), Date.now(), app.protocols ?? []);
-    const base = new InvocationContext({ fn: 'register', connectionId: connecting.websocket.secConnectionID, requestId: scf?.request_id, push: undefined, registry });
+    const base = new InvocationContext({
+      fn: 'register',
+      connectionId: connecting.websocket.secConnectionID,
+      requestId: scf?.request_id,
+      push: undefined,
+      registry,
+    });
     const ctx: ConnectContext = Object.assign(base, {
       protocol,
       claims: expiresAt ? { expiresAt } : undefined,
@@ -214,7 +220,9 @@ async function cleanup(app: AppDefinition, registry: () => ConnectionRegistry, e
       // No push address: the app may still clean up its own state; sends then fail.
     }
     try {
-      await app.onDisconnect(new InvocationContext({ fn: 'cleanup', connectionId: closing.websocket.secConnectionID, requestId: scf?.request_id, push, registry }));
+      await app.onDisconnect(
+        new InvocationContext({ fn: 'cleanup', connectionId: closing.websocket.secConnectionID, requestId: scf?.request_id, push, registry }),
+      );
     } catch (err) {
       log.error('onDisconnect failed', { errMsg: describeError(err) });
     }

@@ -15,7 +15,10 @@ export { deliveredSize, frameOf } from './pushes';
 
 /** A logger for one function and connection. */
 export function loggerFor(fn: string, connectionId: string | undefined): Logger {
-  const at = (level: Level) => (message: string, fields: Record<string, unknown> = {}) => log(level, fn, message, connectionId ? { id: connectionId, ...fields } : fields);
+  const at =
+    (level: Level) =>
+    (message: string, fields: Record<string, unknown> = {}) =>
+      log(level, fn, message, connectionId ? { id: connectionId, ...fields } : fields);
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 

@@ -87,7 +87,8 @@ export interface RegistryServerClient extends ServerClient {
 
 function checkedInt(name: string, value: number | undefined, fallback: number, max: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1 || value > max) throw new AppError('INVALID_OPTIONS', `${name} must be an integer from 1 to ${max}, got ${value}`, { errNo: 500 });
+  if (!Number.isInteger(value) || value < 1 || value > max)
+    throw new AppError('INVALID_OPTIONS', `${name} must be an integer from 1 to ${max}, got ${value}`, { errNo: 500 });
   return value;
 }
 
@@ -137,7 +138,15 @@ export function createServerClient(options: ServerClientOptions): ServerClient |
       const outcomes = await push.broadcast(ids, frame);
       const removed = await settle(outcomes);
       const count = (status: ServerOutcome['status']) => outcomes.filter((o) => o.status === status).length;
-      return { attempted: ids.length, delivered: count('delivered'), gone: count('gone'), refused: count('refused'), failed: count('failed'), removed, outcomes };
+      return {
+        attempted: ids.length,
+        delivered: count('delivered'),
+        gone: count('gone'),
+        refused: count('refused'),
+        failed: count('failed'),
+        removed,
+        outcomes,
+      };
     },
     get store() {
       return storeFor(registryConfig!);

@@ -12,12 +12,12 @@ import path from 'node:path';
 import type { FunctionRef } from '../invoker';
 import { ROLES, type Role } from '../../stacks/roles';
 import { referencesIn, resolveValue, type Reference } from './expressions';
-import { UNKNOWN, argumentsOf, containsUnknown, planResource, RefusedChangeError, type PlannedChange } from './plan.js';
-import { DATA_SOURCES, RESOURCE_TYPES, type LocalServices, type ResourceContext } from './resources.js';
-import { readAppliedState, writeAppliedState, type AppliedState, type Body } from './state.js';
+import { UNKNOWN, argumentsOf, containsUnknown, planResource, RefusedChangeError, type PlannedChange } from './plan';
+import { DATA_SOURCES, RESOURCE_TYPES, type LocalServices, type ResourceContext } from './resources';
+import { readAppliedState, writeAppliedState, type AppliedState, type Body } from './state';
 
-export type { LocalServices } from './resources.js';
-export type { PlannedChange } from './plan.js';
+export type { LocalServices } from './resources';
+export type { PlannedChange } from './plan';
 
 export interface ApplyOptions {
   /** The synthesized stack's folder (`cdktf.out/stacks/<name>`), holding `cdk.tf.json` and its assets. */
@@ -98,7 +98,8 @@ function replaceTriggeredBy(body: Body): string[] {
   const lifecycle = Array.isArray(body.lifecycle) ? body.lifecycle[0] : body.lifecycle;
   const entries = (lifecycle?.replace_triggered_by ?? []) as unknown[];
   return entries.map((entry) => {
-    if (typeof entry !== 'string' || entry.includes('${')) throw new LocalApplyError(`replace_triggered_by takes bare references such as "terraform_data.x", not ${JSON.stringify(entry)}`);
+    if (typeof entry !== 'string' || entry.includes('${'))
+      throw new LocalApplyError(`replace_triggered_by takes bare references such as "terraform_data.x", not ${JSON.stringify(entry)}`);
     return entry;
   });
 }
@@ -133,10 +134,20 @@ function inDependencyOrder(nodes: Node[]): Node[] {
 
 /** Arguments whose configured value reads a variable: sensitive in the stack, never printed. */
 function sensitiveArguments(body: Body): Set<string> {
-  return new Set(Object.entries(argumentsOf(body)).filter(([, v]) => /\$\{var\./.test(JSON.stringify(v))).map(([k]) => k));
+  return new Set(
+    Object.entries(argumentsOf(body))
+      .filter(([, v]) => /\$\{var\./.test(JSON.stringify(v)))
+      .map(([k]) => k),
+  );
 }
 
-const VERB: Record<PlannedChange['action'], string> = { create: 'create', update: 'update in place', replace: 'replace', delete: 'destroy', 'no-op': 'no change' };
+const VERB: Record<PlannedChange['action'], string> = {
+  create: 'create',
+  update: 'update in place',
+  replace: 'replace',
+  delete: 'destroy',
+  'no-op': 'no change',
+};
 
 /**
  * Applies the stack: refresh (read what exists), plan (diff against the state of the last apply),
@@ -199,25 +210,30 @@ export async function applyStack(options: ApplyOptions): Promise<AppliedStack> {
 
   // Values a reference reads: while planning, those of resources about to be created are unknown.
   const attributes = new Map<string, Attributes>();
-  const lookup = (values: Map<string, Attributes>, where: string) => (r: Reference): unknown => {
-    if (r.kind === 'var') {
-      const value = env[r.name] ?? env[`TF_VAR_${r.name}`];
-      if (value === undefined) throw new LocalApplyError(`${where} needs variable ${r.name}: set the environment variable ${r.name}`);
-      return value;
-    }
-    const address = r.kind === 'data' ? `data.${r.type}.${r.name}` : `${r.type}.${r.name}`;
-    const attrs = values.get(address);
-    if (!attrs) throw new LocalApplyError(`${where} refers to ${address} before it exists`);
-    if (!(r.attribute in attrs)) throw new LocalApplyError(`${where} refers to ${address}.${r.attribute}, which the local cloud does not provide`);
-    return attrs[r.attribute];
-  };
+  const lookup =
+    (values: Map<string, Attributes>, where: string) =>
+    (r: Reference): unknown => {
+      if (r.kind === 'var') {
+        const value = env[r.name] ?? env[`TF_VAR_${r.name}`];
+        if (value === undefined) throw new LocalApplyError(`${where} needs variable ${r.name}: set the environment variable ${r.name}`);
+        return value;
+      }
+      const address = r.kind === 'data' ? `data.${r.type}.${r.name}` : `${r.type}.${r.name}`;
+      const attrs = values.get(address);
+      if (!attrs) throw new LocalApplyError(`${where} refers to ${address} before it exists`);
+      if (!(r.attribute in attrs)) throw new LocalApplyError(`${where} refers to ${address}.${r.attribute}, which the local cloud does not provide`);
+      return attrs[r.attribute];
+    };
 
   // Plan.
   const planned = new Map<string, PlannedChange>();
   const planValues = new Map<string, Attributes>();
   for (const node of nodes) {
     if (node.data) {
-      const values = DATA_SOURCES[node.type]!(resolveValue(argumentsOf(node.body), lookup(planValues, node.address), node.address) as Body, context(node.address));
+      const values = DATA_SOURCES[node.type]!(
+        resolveValue(argumentsOf(node.body), lookup(planValues, node.address), node.address) as Body,
+        context(node.address),
+      );
       planValues.set(node.address, values);
       attributes.set(node.address, values);
       continue;
@@ -226,7 +242,15 @@ export async function applyStack(options: ApplyOptions): Promise<AppliedStack> {
     const prior = state.resources[node.address];
     let change: PlannedChange;
     try {
-      change = planResource({ address: node.address, type: node.type, wanted, replaceTriggeredBy: replaceTriggeredBy(node.body), sensitive: sensitiveArguments(node.body), prior, planned });
+      change = planResource({
+        address: node.address,
+        type: node.type,
+        wanted,
+        replaceTriggeredBy: replaceTriggeredBy(node.body),
+        sensitive: sensitiveArguments(node.body),
+        prior,
+        planned,
+      });
     } catch (err) {
       if (err instanceof RefusedChangeError) throw new LocalApplyError(err.message);
       throw err;
@@ -319,7 +343,14 @@ export async function applyStack(options: ApplyOptions): Promise<AppliedStack> {
     ROLES.map((role) => {
       const name = apiArgs[`service_config_websocket_${role}_function_name`];
       if (!name) throw new LocalApplyError(`${apiNode.address} declares no ${role} function (service_config_websocket_${role}_function_name)`);
-      return [role, { name: String(name), namespace: String(apiArgs[`service_config_websocket_${role}_function_namespace`] || 'default'), qualifier: String(apiArgs[`service_config_websocket_${role}_function_qualifier`] || '$LATEST') }];
+      return [
+        role,
+        {
+          name: String(name),
+          namespace: String(apiArgs[`service_config_websocket_${role}_function_namespace`] || 'default'),
+          qualifier: String(apiArgs[`service_config_websocket_${role}_function_qualifier`] || '$LATEST'),
+        },
+      ];
     }),
   ) as Record<Role, FunctionRef>;
   const serviceId = String(api.service_id);

@@ -7,7 +7,7 @@
  * literal text, as Terraform renders them.
  */
 import { type TemplatePart, templateParts } from '../../stacks/validator/template';
-import { CodedError } from '../coded-error.js';
+import { CodedError } from '../coded-error';
 
 const ONLY_REFERENCES = 'only resource, data source and variable references are supported';
 
@@ -56,7 +56,13 @@ function piecesOf(s: string, where: string): Array<{ text: string } | { ref: Ref
   }
   return parts.map((part: TemplatePart) => {
     if (part.kind === 'literal') return { text: part.text };
-    if (part.kind === 'directive') throw new UnsupportedExpressionError(part.expression.trim(), where, `%{${part.expression.trim()}}`, `template directives are not supported; ${ONLY_REFERENCES}`);
+    if (part.kind === 'directive')
+      throw new UnsupportedExpressionError(
+        part.expression.trim(),
+        where,
+        `%{${part.expression.trim()}}`,
+        `template directives are not supported; ${ONLY_REFERENCES}`,
+      );
     return { ref: parseReference(part.expression, where) };
   });
 }
@@ -83,7 +89,11 @@ export function resolveValue(value: unknown, lookup: (ref: Reference) => unknown
   }
   if (Array.isArray(value)) return value.map((v) => resolveValue(v, lookup, where));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).filter(([k]) => k !== '//').map(([k, v]) => [k, resolveValue(v, lookup, where)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([k]) => k !== '//')
+        .map(([k, v]) => [k, resolveValue(v, lookup, where)]),
+    );
   }
   return value;
 }

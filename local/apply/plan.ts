@@ -4,9 +4,9 @@
  * update in place, replace or leave it. Values that only an apply can tell (the id of a resource
  * being created) are {@link UNKNOWN}, and an unknown value always counts as a change.
  */
-import { CodedError } from '../coded-error.js';
-import { FORCE_NEW, META_ARGUMENTS, REFUSED_CHANGES } from './provider-rules.js';
-import type { Body, ResourceState } from './state.js';
+import { CodedError } from '../coded-error';
+import { FORCE_NEW, META_ARGUMENTS, REFUSED_CHANGES } from './provider-rules';
+import type { Body, ResourceState } from './state';
 
 /** Stands for a value known after apply; inside a template it makes the whole string unknown. */
 export const UNKNOWN = '\u0000(known after apply)\u0000';
@@ -86,13 +86,17 @@ export function planResource(input: PlanInput): PlannedChange {
       const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
       if (isObject(after) && isObject(before)) {
         for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
-          if (!sameValue(after[key], before[key])) reasons.push(`triggers_replace.${key}: ${shown(before[key], input.sensitive.has('triggers_replace'))} -> ${shown(after[key], input.sensitive.has('triggers_replace'))}`);
+          if (!sameValue(after[key], before[key]))
+            reasons.push(
+              `triggers_replace.${key}: ${shown(before[key], input.sensitive.has('triggers_replace'))} -> ${shown(after[key], input.sensitive.has('triggers_replace'))}`,
+            );
         }
       } else reasons.push('triggers_replace changed');
     }
     for (const target of input.replaceTriggeredBy) {
       const upstream = input.planned.get(target.split('.').slice(0, 2).join('.'));
-      if (upstream && upstream.action !== 'no-op') reasons.push(`replace_triggered_by ${target}, which is planned to ${upstream.action === 'update' ? 'update in place' : upstream.action}`);
+      if (upstream && upstream.action !== 'no-op')
+        reasons.push(`replace_triggered_by ${target}, which is planned to ${upstream.action === 'update' ? 'update in place' : upstream.action}`);
     }
     if (reasons.length) return change('replace', reasons);
     return sameValue(wanted.input, prior.args.input) ? change('no-op', []) : change('update', ['input']);
@@ -101,9 +105,14 @@ export function planResource(input: PlanInput): PlannedChange {
   const changed = changedArguments(wanted, prior);
   const refused = changed.filter((key) => REFUSED_CHANGES[type]?.[key]);
   if (refused.length) throw new RefusedChangeError(`${address}: ${refused.map((key) => REFUSED_CHANGES[type]![key]).join('; ')}`);
-  const describe = (key: string) => `${key}: ${shown(prior.args[key], input.sensitive.has(key))} -> ${key in wanted ? shown(wanted[key], input.sensitive.has(key)) : '(removed)'}`;
+  const describe = (key: string) =>
+    `${key}: ${shown(prior.args[key], input.sensitive.has(key))} -> ${key in wanted ? shown(wanted[key], input.sensitive.has(key)) : '(removed)'}`;
   const forced = changed.filter((key) => FORCE_NEW[type]?.includes(key));
-  if (forced.length) return change('replace', forced.map((key) => `${describe(key)} forces replacement`));
+  if (forced.length)
+    return change(
+      'replace',
+      forced.map((key) => `${describe(key)} forces replacement`),
+    );
   return changed.length ? change('update', changed.map(describe)) : change('no-op', []);
 }
 

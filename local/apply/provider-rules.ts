@@ -31,7 +31,7 @@ export const REFUSED_CHANGES: Readonly<Record<string, Readonly<Record<string, st
   tencentcloud_scf_function: { func_type: '`func_type` do not support change now.' },
   tencentcloud_api_gateway_api: { target_services: 'argument `target_services` cannot be changed' },
   // release_version is Optional+Computed and not ForceNew, but there is no Update to apply it.
-  tencentcloud_api_gateway_service_release: { release_version: 'doesn\'t support update' },
+  tencentcloud_api_gateway_service_release: { release_version: "doesn't support update" },
 };
 
 /** Meta-arguments: never compared as a resource's arguments. */

@@ -9,7 +9,7 @@ import type { CosStore } from '../cos/thread';
 import type { LocalGateway } from '../gateway/gateway';
 import type { ApiDef, FunctionRef } from '../gateway/model';
 import type { LocalScf } from '../scf/runtime';
-import type { Body } from './state.js';
+import type { Body } from './state';
 
 /** The local services a stack is applied to. */
 export interface LocalServices {
@@ -202,7 +202,13 @@ export const RESOURCE_TYPES: Readonly<Record<string, ResourceType>> = {
   terraform_data: {
     async create(args, ctx) {
       await ctx.runProvisioners();
-      return { ...args, id: randomBytes(16).toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-'), output: args.input };
+      return {
+        ...args,
+        id: randomBytes(16)
+          .toString('hex')
+          .replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-'),
+        output: args.input,
+      };
     },
     update: async (args, prior) => ({ ...prior.attributes, ...args, output: args.input }),
     delete: async () => {},

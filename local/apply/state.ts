@@ -3,8 +3,8 @@
  * then had, as Terraform's state file keeps them. Kept in the local cloud's data folder so that the
  * next start diffs against it instead of creating everything afresh.
  */
-import { CodedError } from '../coded-error.js';
-import { readJsonFile, writePrivateJsonFile } from '../json-file.js';
+import { CodedError } from '../coded-error';
+import { readJsonFile, writePrivateJsonFile } from '../json-file';
 
 export type Body = Record<string, any>;
 

@@ -2,11 +2,11 @@
  * The local gateway's API definitions in Cloud API field names: `ApiInfo` as DescribeApi answers
  * it, and a ModifyApi request turned into a definition.
  */
-import type { ApiDef, FunctionRef } from './backends.js';
-import { CloudApiError, CloudApiErrorCode } from './errors.js';
-import { type Params, given, invalid, missing, optionalString, requiredNumber, requiredString } from './params.js';
-import { APIGATEWAY_MODELS } from './sdk-models.js';
-import { fullAnswer } from './shapes.js';
+import type { ApiDef, FunctionRef } from './backends';
+import { CloudApiError, CloudApiErrorCode } from './errors';
+import { type Params, given, invalid, missing, optionalString, requiredNumber, requiredString } from './params';
+import { APIGATEWAY_MODELS } from './sdk-models';
+import { fullAnswer } from './shapes';
 
 const DEFAULT_NAMESPACE = 'default';
 const LATEST = '$LATEST';

@@ -1,14 +1,14 @@
 /**
  * API Gateway (apigateway, 2018-08-08): DescribeApi, ModifyApi and ReleaseService on a local gateway.
  */
-import { ENVIRONMENTS } from '../gateway/model.js';
-import { FIXED_API_FIELDS, MODELED_MODIFY_FIELDS, fromModifyApi, toApiInfo } from './api-info.js';
-import type { ApiDef, ApiGatewayBackend } from './backends.js';
-import { CloudApiError, CloudApiErrorCode } from './errors.js';
-import { type Params, given, invalid, requiredString } from './params.js';
-import type { Product } from './product.js';
-import { APIGATEWAY_MODELS } from './sdk-models.js';
-import { checkRequest } from './shapes.js';
+import { ENVIRONMENTS } from '../gateway/model';
+import { FIXED_API_FIELDS, MODELED_MODIFY_FIELDS, fromModifyApi, toApiInfo } from './api-info';
+import type { ApiDef, ApiGatewayBackend } from './backends';
+import { CloudApiError, CloudApiErrorCode } from './errors';
+import { type Params, given, invalid, requiredString } from './params';
+import type { Product } from './product';
+import { APIGATEWAY_MODELS } from './sdk-models';
+import { checkRequest } from './shapes';
 
 export const APIGATEWAY_VERSION = '2018-08-08';
 
@@ -45,7 +45,9 @@ export function apiGatewayProduct(gateway: ApiGatewayBackend, log: (line: string
         const current = requireApi(requiredString(params, 'ServiceId'), requiredString(params, 'ApiId'));
         const def = fromModifyApi(params, current);
         // what DescribeApi answered, sent back unchanged, is no news
-        const ignored = Object.keys(params).filter((name) => !MODELED_MODIFY_FIELDS.has(name) && given(params, name) && params[name] !== FIXED_API_FIELDS[name]);
+        const ignored = Object.keys(params).filter(
+          (name) => !MODELED_MODIFY_FIELDS.has(name) && given(params, name) && params[name] !== FIXED_API_FIELDS[name],
+        );
         if (ignored.length) log(`ModifyApi ${def.apiId}: not modeled locally, ignored: ${ignored.join(', ')}`);
         gateway.modifyApi(def.apiId, def);
         // The SDK's ModifyApiResponse has nothing but the RequestId.

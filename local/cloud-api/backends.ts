@@ -2,10 +2,10 @@
  * What the local Cloud API needs of the services behind it. `LocalGateway` and `LocalScf` satisfy
  * these as they are; anything else shaped like them (a test double) will do.
  */
-import type { ApiDef } from '../gateway/model.js';
+import type { ApiDef } from '../gateway/model';
 
-export type { ApiDef } from '../gateway/model.js';
-export type { FunctionRef } from '../invoker.js';
+export type { ApiDef } from '../gateway/model';
+export type { FunctionRef } from '../invoker';
 
 /** The API Gateway side: drafts, releases and the reverse-push address. */
 export interface ApiGatewayBackend {

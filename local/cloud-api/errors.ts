@@ -3,7 +3,7 @@
  * the ones thrown at the host for misuse (a taken port, a bad fault to inject).
  */
 
-import { CodedError, describeError } from '../coded-error.js';
+import { CodedError, describeError } from '../coded-error';
 
 /** A failure with a `code` to branch on: a Cloud API error code when answered, `ERR_*`/`EADDRINUSE` when thrown at the host. */
 export class CloudApiError extends CodedError {}

@@ -2,8 +2,8 @@
  * Failures injected for tests: errors the local services cannot otherwise be made to return
  * (throttling, an update failing for one function), answered in place of the next matching calls.
  */
-import { CloudApiError, CloudApiErrorCode, isCloudApiCode } from './errors.js';
-import type { Params } from './params.js';
+import { CloudApiError, CloudApiErrorCode, isCloudApiCode } from './errors';
+import type { Params } from './params';
 
 export interface FaultOptions {
   /** The Cloud API error code to answer, e.g. `RequestLimitExceeded`. */
@@ -29,7 +29,10 @@ export class FaultQueue {
   /** @throws CloudApiError `ERR_INVALID_ARGUMENT` for a code that is no Cloud API code or a bad `times`. */
   add(action: string, options: FaultOptions): void {
     if (!isCloudApiCode(options?.code)) {
-      throw new CloudApiError(CloudApiErrorCode.INVALID_ARGUMENT, `a fault needs a Cloud API error code such as RequestLimitExceeded, got ${JSON.stringify(options?.code)}`);
+      throw new CloudApiError(
+        CloudApiErrorCode.INVALID_ARGUMENT,
+        `a fault needs a Cloud API error code such as RequestLimitExceeded, got ${JSON.stringify(options?.code)}`,
+      );
     }
     const times = options.times ?? 1;
     if (!Number.isInteger(times) || times < 1) throw new CloudApiError(CloudApiErrorCode.INVALID_ARGUMENT, `times must be a whole number from 1, got ${times}`);

@@ -12,8 +12,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { SDK_MODEL_FILES, SDK_MODEL_ROOTS, installedSdkVersion, readInstalledSdkModels, readSdkModels } from './sdk-dts.js';
-import type { ModelTable } from './shapes.js';
+import { SDK_MODEL_FILES, SDK_MODEL_ROOTS, installedSdkVersion, readInstalledSdkModels, readSdkModels } from './sdk-dts';
+import type { ModelTable } from './shapes';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const EMULATOR_MODELS_FILE = path.join(ROOT, 'local/cloud-api/sdk-models.ts');
@@ -61,8 +61,13 @@ function header(what: string, version: string): string {
 export function renderEmulatorModels(tables: Record<keyof typeof SDK_MODEL_FILES, ModelTable>, version: string): string {
   return [
     header("The SDK's models that the local Cloud API checks requests against and answers in.", version),
-    `import type { ModelTable } from './shapes.js';\n`,
-    renderTable('APIGATEWAY_MODELS', tables.apigateway, `apigateway v20180808 (apigateway_models.d.ts): ${SDK_MODEL_ROOTS.apigateway.join(', ')} and what they use.`, 'ModelTable'),
+    `import type { ModelTable } from './shapes';\n`,
+    renderTable(
+      'APIGATEWAY_MODELS',
+      tables.apigateway,
+      `apigateway v20180808 (apigateway_models.d.ts): ${SDK_MODEL_ROOTS.apigateway.join(', ')} and what they use.`,
+      'ModelTable',
+    ),
     renderTable('SCF_MODELS', tables.scf, `scf v20180416 (scf_models.d.ts): ${SDK_MODEL_ROOTS.scf.join(', ')} and what they use.`, 'ModelTable'),
   ].join('\n');
 }

@@ -4,7 +4,7 @@
  * a missing required one is `MissingParameter`, a refused value `InvalidParameterValue`; every
  * message names the parameter.
  */
-import { CloudApiError, CloudApiErrorCode } from './errors.js';
+import { CloudApiError, CloudApiErrorCode } from './errors';
 
 /** An action's parameters: the request body's top-level object. */
 export type Params = Record<string, unknown>;

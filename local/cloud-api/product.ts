@@ -1,7 +1,7 @@
 /**
  * A Cloud API product as the server routes to it: an API version and the actions it serves.
  */
-import type { Params } from './params.js';
+import type { Params } from './params';
 
 /** What an action answers inside `Response`, besides the `RequestId` the server adds. */
 export type ActionResult = Record<string, unknown>;

@@ -8,12 +8,12 @@
  * waits for `Active` after an update, as it must in the cloud, works either way; `updatingPolls`
  * makes that wait observable, counted in calls rather than time so that a busy machine sees the same.
  */
-import type { ScfBackend, ScfConfigurationChange, ScfFunctionView } from './backends.js';
-import { CloudApiError, CloudApiErrorCode, toCloudApiError } from './errors.js';
-import { type Params, given, invalid, optionalNumber, optionalString, requiredString } from './params.js';
-import type { Product } from './product.js';
-import { SCF_MODELS } from './sdk-models.js';
-import { checkRequest } from './shapes.js';
+import type { ScfBackend, ScfConfigurationChange, ScfFunctionView } from './backends';
+import { CloudApiError, CloudApiErrorCode, toCloudApiError } from './errors';
+import { type Params, given, invalid, optionalNumber, optionalString, requiredString } from './params';
+import type { Product } from './product';
+import { SCF_MODELS } from './sdk-models';
+import { checkRequest } from './shapes';
 
 export const SCF_VERSION = '2018-04-16';
 
@@ -84,7 +84,10 @@ export function scfProduct(scf: ScfBackend, options: ScfProductOptions): Product
         const { fn, key } = requireFunction(params);
         const qualifier = optionalString(params, 'Qualifier');
         if (qualifier !== undefined && qualifier !== LATEST) {
-          throw new CloudApiError(CloudApiErrorCode.FUNCTION_VERSION_NOT_FOUND, `function ${fn.name} has no version ${qualifier} (only ${LATEST} exists locally)`);
+          throw new CloudApiError(
+            CloudApiErrorCode.FUNCTION_VERSION_NOT_FOUND,
+            `function ${fn.name} has no version ${qualifier} (only ${LATEST} exists locally)`,
+          );
         }
         return functionInfo(fn, updates.isUpdating(key, { poll: true }) ? 'Updating' : 'Active');
       },
@@ -96,11 +99,16 @@ export function scfProduct(scf: ScfBackend, options: ScfProductOptions): Product
         const ignored = Object.keys(params).filter((name) => !APPLIED_UPDATE_FIELDS.has(name) && given(params, name));
         if (ignored.length) options.log(`UpdateFunctionConfiguration ${fn.name}: not modeled locally, ignored: ${ignored.join(', ')}`);
         if (updates.isUpdating(key)) {
-          throw new CloudApiError(CloudApiErrorCode.UPDATE_CONFIGURATION_FAILED, `function ${fn.name} is Updating; change it again once GetFunction reports it Active`);
+          throw new CloudApiError(
+            CloudApiErrorCode.UPDATE_CONFIGURATION_FAILED,
+            `function ${fn.name} is Updating; change it again once GetFunction reports it Active`,
+          );
         }
-        await updates.run(key, () => scf.updateConfiguration(fn.name, fn.namespace, change)).catch((err: unknown) => {
-          throw fromScfError(err);
-        });
+        await updates
+          .run(key, () => scf.updateConfiguration(fn.name, fn.namespace, change))
+          .catch((err: unknown) => {
+            throw fromScfError(err);
+          });
         return {};
       },
     },
@@ -128,10 +136,16 @@ function readVariables(environment: Params): Record<string, string> {
     const variable = item as { Key?: unknown; Value?: unknown } | null;
     if (typeof variable !== 'object' || variable === null) throw invalid(field, 'must be {Key, Value}', CloudApiErrorCode.INVALID_ENVIRONMENT);
     const { Key: name, Value: value } = variable;
-    if (typeof name !== 'string' || name === '') throw invalid(`${field}.Key`, `must be a non-empty string, got ${JSON.stringify(name)}`, CloudApiErrorCode.INVALID_ENVIRONMENT);
-    if (typeof value !== 'string') throw invalid(`${field}.Value`, `of ${name} must be a string, got ${JSON.stringify(value)}`, CloudApiErrorCode.INVALID_ENVIRONMENT);
+    if (typeof name !== 'string' || name === '')
+      throw invalid(`${field}.Key`, `must be a non-empty string, got ${JSON.stringify(name)}`, CloudApiErrorCode.INVALID_ENVIRONMENT);
+    if (typeof value !== 'string')
+      throw invalid(`${field}.Value`, `of ${name} must be a string, got ${JSON.stringify(value)}`, CloudApiErrorCode.INVALID_ENVIRONMENT);
     if (RESERVED_PREFIX.test(name)) {
-      throw invalid(`${field}.Key`, `${name}: variables starting with TENCENTCLOUD_, SCF_ or QCLOUD_ are the platform's`, CloudApiErrorCode.ENVIRONMENT_SYSTEM_PROTECT);
+      throw invalid(
+        `${field}.Key`,
+        `${name}: variables starting with TENCENTCLOUD_, SCF_ or QCLOUD_ are the platform's`,
+        CloudApiErrorCode.ENVIRONMENT_SYSTEM_PROTECT,
+      );
     }
     if (Object.hasOwn(variables, name)) throw invalid(`${field}.Key`, `${name} appears twice`, CloudApiErrorCode.INVALID_ENVIRONMENT);
     variables[name] = value;

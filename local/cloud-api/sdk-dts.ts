@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import ts from 'typescript';
-import type { ModelTable, TypeSpec } from './shapes.js';
+import type { ModelTable, TypeSpec } from './shapes';
 
 /** The SDK products the local Cloud API serves, and the models file of each. */
 export const SDK_MODEL_FILES = {

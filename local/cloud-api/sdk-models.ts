@@ -7,7 +7,7 @@
  * do not edit. test/local/sdk-models.test.ts compares it with the installed SDK.
  */
 
-import type { ModelTable } from './shapes.js';
+import type { ModelTable } from './shapes';
 
 /** apigateway v20180808 (apigateway_models.d.ts): DescribeApiRequest, ModifyApiRequest, ReleaseServiceRequest, ApiInfo and what they use. */
 export const APIGATEWAY_MODELS: ModelTable = {

@@ -15,17 +15,17 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { isIPv6 } from 'node:net';
-import type { LocalCredential } from '../credentials.js';
-import { apiGatewayProduct } from './apigateway.js';
-import type { ApiGatewayBackend, ScfBackend } from './backends.js';
-import { CloudApiError, CloudApiErrorCode, toCloudApiError } from './errors.js';
-import { FaultQueue, type FaultOptions } from './faults.js';
-import { parseParams } from './params.js';
-import type { ActionResult, Product } from './product.js';
-import { scfProduct } from './scf.js';
-import { DEFAULT_CLOCK_SKEW_SECONDS, verifyTc3 } from './signature.js';
-import { Listener, listen } from '../listen.js';
-import { readBody } from '../read-body.js';
+import type { LocalCredential } from '../credentials';
+import { apiGatewayProduct } from './apigateway';
+import type { ApiGatewayBackend, ScfBackend } from './backends';
+import { CloudApiError, CloudApiErrorCode, toCloudApiError } from './errors';
+import { FaultQueue, type FaultOptions } from './faults';
+import { parseParams } from './params';
+import type { ActionResult, Product } from './product';
+import { scfProduct } from './scf';
+import { DEFAULT_CLOCK_SKEW_SECONDS, verifyTc3 } from './signature';
+import { Listener, listen } from '../listen';
+import { readBody } from '../read-body';
 
 export interface LocalCloudApiOptions {
   /** Address to bind; default 127.0.0.1 (loopback only). */
@@ -78,19 +78,29 @@ export class LocalCloudApi {
 
   constructor(options: LocalCloudApiOptions) {
     if (!options?.gateway || !options.scf) throw new CloudApiError(CloudApiErrorCode.INVALID_ARGUMENT, 'LocalCloudApi needs a gateway and an scf backend');
-    if (!options.credentials?.length) throw new CloudApiError(CloudApiErrorCode.INVALID_ARGUMENT, 'LocalCloudApi needs at least one credential to accept requests');
+    if (!options.credentials?.length)
+      throw new CloudApiError(CloudApiErrorCode.INVALID_ARGUMENT, 'LocalCloudApi needs at least one credential to accept requests');
     for (const credential of options.credentials) {
-      if (!credential.secretId || !credential.secretKey) throw new CloudApiError(CloudApiErrorCode.INVALID_ARGUMENT, 'every credential needs a non-empty secretId and secretKey');
+      if (!credential.secretId || !credential.secretKey)
+        throw new CloudApiError(CloudApiErrorCode.INVALID_ARGUMENT, 'every credential needs a non-empty secretId and secretKey');
     }
     const skew = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
-    if (!Number.isFinite(skew) || skew < 0) throw new CloudApiError(CloudApiErrorCode.INVALID_ARGUMENT, `clockSkewSeconds must be a number from 0, got ${skew}`);
+    if (!Number.isFinite(skew) || skew < 0)
+      throw new CloudApiError(CloudApiErrorCode.INVALID_ARGUMENT, `clockSkewSeconds must be a number from 0, got ${skew}`);
     const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
     const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    for (const [name, value] of [['headersTimeoutMs', headersTimeout], ['requestTimeoutMs', requestTimeout]] as const) {
-      if (!Number.isFinite(value) || value <= 0) throw new CloudApiError(CloudApiErrorCode.INVALID_ARGUMENT, `${name} must be a number of milliseconds above 0, got ${value}`);
+    for (const [name, value] of [
+      ['headersTimeoutMs', headersTimeout],
+      ['requestTimeoutMs', requestTimeout],
+    ] as const) {
+      if (!Number.isFinite(value) || value <= 0)
+        throw new CloudApiError(CloudApiErrorCode.INVALID_ARGUMENT, `${name} must be a number of milliseconds above 0, got ${value}`);
     }
     if (headersTimeout > requestTimeout) {
-      throw new CloudApiError(CloudApiErrorCode.INVALID_ARGUMENT, `headersTimeoutMs (${headersTimeout}) must not exceed requestTimeoutMs (${requestTimeout}): the headers are part of the request`);
+      throw new CloudApiError(
+        CloudApiErrorCode.INVALID_ARGUMENT,
+        `headersTimeoutMs (${headersTimeout}) must not exceed requestTimeoutMs (${requestTimeout}): the headers are part of the request`,
+      );
     }
     this.#headersTimeoutMs = headersTimeout;
     this.#requestTimeoutMs = requestTimeout;
@@ -99,7 +109,10 @@ export class LocalCloudApi {
     this.#credentials = options.credentials.map((credential) => ({ ...credential }));
     this.#clockSkewSeconds = skew;
     this.#log = options.log ?? ((line) => console.log(`[local cloud api] ${line}`));
-    for (const product of [apiGatewayProduct(options.gateway, this.#log), scfProduct(options.scf, { log: this.#log, updatingPolls: options.scfUpdatingPolls })]) {
+    for (const product of [
+      apiGatewayProduct(options.gateway, this.#log),
+      scfProduct(options.scf, { log: this.#log, updatingPolls: options.scfUpdatingPolls }),
+    ]) {
       this.#products.set(product.version, product);
     }
   }
@@ -163,7 +176,12 @@ export class LocalCloudApi {
       },
       (req, res) => void this.#handle(req, res),
     );
-    const port = await listen(server, this.#requestedPort, this.#host, (message, cause) => new CloudApiError(CloudApiErrorCode.ADDRESS_IN_USE, message, { cause }));
+    const port = await listen(
+      server,
+      this.#requestedPort,
+      this.#host,
+      (message, cause) => new CloudApiError(CloudApiErrorCode.ADDRESS_IN_USE, message, { cause }),
+    );
     // past listen, an 'error' (e.g. EMFILE on accept) must not crash the process
     server.on('error', (err) => this.#log(`server error: ${err.message}`));
     return { server, port };
@@ -246,4 +264,3 @@ function send(res: ServerResponse, response: Record<string, unknown>): void {
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
-

@@ -2,8 +2,8 @@
  * The SDK's models as tables (`sdk-models.ts`), and what the local Cloud API does with them:
  * refuse a request that strays from its model, and answer a model with every field present.
  */
-import { CloudApiError, CloudApiErrorCode } from './errors.js';
-import { missing } from './params.js';
+import { CloudApiError, CloudApiErrorCode } from './errors';
+import { missing } from './params';
 
 /**
  * A field's type: `string`, `number`, `boolean`, `null` (a model the SDK declares empty) or the

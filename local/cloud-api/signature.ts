@@ -9,8 +9,8 @@
  * the key chain `TC3`+SecretKey → date → service → `tc3_request`.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { LocalCredential } from '../credentials.js';
-import { CloudApiErrorCode } from './errors.js';
+import type { LocalCredential } from '../credentials';
+import { CloudApiErrorCode } from './errors';
 
 export type { LocalCredential };
 
@@ -102,7 +102,10 @@ export function parseTc3Authorization(value: string): Tc3Authorization | { error
   }
   const [secretId, date, service] = scope;
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return { error: `Authorization is malformed: the Credential date "${truncate(date)}" is not YYYY-MM-DD` };
-  const signedHeaders = fields.get('SignedHeaders')!.split(';').map((name) => name.trim().toLowerCase());
+  const signedHeaders = fields
+    .get('SignedHeaders')!
+    .split(';')
+    .map((name) => name.trim().toLowerCase());
   for (const required of ['content-type', 'host']) {
     if (!signedHeaders.includes(required)) return { error: `Authorization is malformed: SignedHeaders must include ${required}` };
   }
@@ -172,7 +175,8 @@ export function verifyTc3(request: SignedRequest, credentials: readonly LocalCre
 
   const timestamp = headerValue(request.headers, 'x-tc-timestamp');
   if (timestamp === undefined || timestamp === '') return fail(CloudApiErrorCode.MISSING_PARAMETER, 'the request is missing the X-TC-Timestamp header');
-  if (!/^\d{1,12}$/.test(timestamp)) return fail(CloudApiErrorCode.INVALID_PARAMETER_VALUE, `X-TC-Timestamp must be a Unix time in seconds, got "${truncate(timestamp)}"`);
+  if (!/^\d{1,12}$/.test(timestamp))
+    return fail(CloudApiErrorCode.INVALID_PARAMETER_VALUE, `X-TC-Timestamp must be a Unix time in seconds, got "${truncate(timestamp)}"`);
   const skew = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
   const offset = Number(timestamp) - Math.floor(nowMs / 1000);
   if (Math.abs(offset) > skew) {
@@ -182,11 +186,15 @@ export function verifyTc3(request: SignedRequest, credentials: readonly LocalCre
     );
   }
   if (auth.date !== utcDate(Number(timestamp))) {
-    return fail(CloudApiErrorCode.SIGNATURE_FAILURE, `the Credential date ${auth.date} is not the UTC date of X-TC-Timestamp ${timestamp} (${utcDate(Number(timestamp))})`);
+    return fail(
+      CloudApiErrorCode.SIGNATURE_FAILURE,
+      `the Credential date ${auth.date} is not the UTC date of X-TC-Timestamp ${timestamp} (${utcDate(Number(timestamp))})`,
+    );
   }
 
   const credential = credentials.find((candidate) => candidate.secretId === auth.secretId);
-  if (!credential) return fail(CloudApiErrorCode.SECRET_ID_NOT_FOUND, `the SecretId ${auth.secretId} is not found; check that it is one this local Cloud API accepts`);
+  if (!credential)
+    return fail(CloudApiErrorCode.SECRET_ID_NOT_FOUND, `the SecretId ${auth.secretId} is not found; check that it is one this local Cloud API accepts`);
 
   const provided = Buffer.from(auth.signature, 'hex');
   let first: { canonical: string; toSign: string } | undefined;
@@ -213,8 +221,10 @@ export function verifyTc3(request: SignedRequest, credentials: readonly LocalCre
 
   const token = headerValue(request.headers, 'x-tc-token');
   if (credential.sessionToken !== undefined) {
-    if (token === undefined || token === '') return fail(CloudApiErrorCode.TOKEN_FAILURE, `SecretId ${auth.secretId} is a temporary credential: the request needs its X-TC-Token`);
-    if (!sameString(token, credential.sessionToken)) return fail(CloudApiErrorCode.TOKEN_FAILURE, `the X-TC-Token does not belong to SecretId ${auth.secretId}`);
+    if (token === undefined || token === '')
+      return fail(CloudApiErrorCode.TOKEN_FAILURE, `SecretId ${auth.secretId} is a temporary credential: the request needs its X-TC-Token`);
+    if (!sameString(token, credential.sessionToken))
+      return fail(CloudApiErrorCode.TOKEN_FAILURE, `the X-TC-Token does not belong to SecretId ${auth.secretId}`);
   } else if (token !== undefined && token !== '') {
     return fail(CloudApiErrorCode.TOKEN_FAILURE, `the request carries an X-TC-Token, but SecretId ${auth.secretId} is not a temporary credential`);
   }

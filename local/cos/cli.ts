@@ -10,9 +10,9 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { describeError } from '../coded-error.js';
-import { loadLocalCredentials } from '../credentials.js';
-import { CosServer } from './server.js';
+import { describeError } from '../coded-error';
+import { loadLocalCredentials } from '../credentials';
+import { CosServer } from './server';
 
 const USAGE = `Usage: npx tsx local/cos/cli.ts [options]
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { CodedError } from '../coded-error.js';
-import { XML_DECLARATION, escapeXml } from './xml.js';
+import { CodedError } from '../coded-error';
+import { XML_DECLARATION, escapeXml } from './xml';
 
 /** A failure answered to the client as a COS XML error document. */
 export class CosError extends CodedError {

@@ -10,9 +10,9 @@
 import { randomUUID } from 'node:crypto';
 import { type FileHandle, chmod, open, readdir, readFile, rename, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CodedError } from '../coded-error.js';
-import { STORE_RESERVED_MARKER } from './paths.js';
-import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, makePrivateDir } from './private-files.js';
+import { CodedError } from '../coded-error';
+import { STORE_RESERVED_MARKER } from './paths';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, makePrivateDir } from './private-files';
 
 /** Bodies up to this size are kept in the journal and in memory; larger ones get a file each. */
 export const INLINE_BODY_BYTES = 64 * 1024;
@@ -43,7 +43,8 @@ export interface StoredObject {
   blob?: string;
 }
 
-type Header = { op: 'put'; key: string; md5: string; size: number; mtime: number; metadata: Record<string, string>; blob?: string } | { op: 'delete'; key: string };
+type Header =
+  { op: 'put'; key: string; md5: string; size: number; mtime: number; metadata: Record<string, string>; blob?: string } | { op: 'delete'; key: string };
 
 interface Entry {
   object: StoredObject;
@@ -262,7 +263,10 @@ export class BucketJournal {
       }
       // failures past this point lose nothing: the records are written, and the next flush retries the rewrite
       for (const write of batch) {
-        if (write.obsoleteBlob) await rm(this.blobPath(write.obsoleteBlob), { force: true }).catch((err: Error) => this.#warn(`could not remove ${write.obsoleteBlob}: ${err.message}`));
+        if (write.obsoleteBlob)
+          await rm(this.blobPath(write.obsoleteBlob), { force: true }).catch((err: Error) =>
+            this.#warn(`could not remove ${write.obsoleteBlob}: ${err.message}`),
+          );
       }
       const dead = this.#fileBytes - this.#liveBytes;
       if (dead > COMPACT_MIN_DEAD_BYTES && dead > this.#liveBytes) {
@@ -279,7 +283,15 @@ export class BucketJournal {
     for (const entry of this.#entries.values()) {
       const { object } = entry;
       const frame = encodeFrame(
-        { op: 'put', key: object.key, md5: object.md5, size: object.size, mtime: object.mtime, metadata: object.metadata, ...(object.blob ? { blob: object.blob } : {}) },
+        {
+          op: 'put',
+          key: object.key,
+          md5: object.md5,
+          size: object.size,
+          mtime: object.mtime,
+          metadata: object.metadata,
+          ...(object.blob ? { blob: object.blob } : {}),
+        },
         object.body,
       );
       entry.frameBytes = frame.length;

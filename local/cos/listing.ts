@@ -1,7 +1,7 @@
 /** GET Bucket (list objects) and GET Bucket ?uploads, answered the way COS does. */
-import { CosError } from './errors.js';
-import { type ObjectInfo, type ObjectStore, compareKeys } from './store.js';
-import { XML_DECLARATION, escapeXml, nonXmlCharacter } from './xml.js';
+import { CosError } from './errors';
+import { type ObjectInfo, type ObjectStore, compareKeys } from './store';
+import { XML_DECLARATION, escapeXml, nonXmlCharacter } from './xml';
 
 /** COS returns at most this many entries per listing page, whatever max-keys asks for. */
 export const MAX_KEYS_LIMIT = 1000;
@@ -51,11 +51,7 @@ export function parseListQuery(query: ReadonlyArray<readonly [string, string]>):
 }
 
 /** Lists one page of a bucket's objects, in key order, after `marker`. */
-export async function listObjectsPage(
-  store: ObjectStore,
-  bucket: string,
-  query: ListObjectsQuery,
-): Promise<ListObjectsPage> {
+export async function listObjectsPage(store: ObjectStore, bucket: string, query: ListObjectsQuery): Promise<ListObjectsPage> {
   const { prefix, marker, delimiter, maxKeys } = query;
   if (maxKeys === 0) return { objects: [], commonPrefixes: [], isTruncated: false };
 

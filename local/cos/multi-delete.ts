@@ -3,10 +3,10 @@
  * parser turns keys like "007" into numbers and trims spaces, so it deletes the wrong keys.
  */
 import { createHash } from 'node:crypto';
-import { CosError } from './errors.js';
-import { objectKeyProblem } from './paths.js';
-import type { ObjectStore } from './store.js';
-import { XML_DECLARATION, decodeXmlText, escapeXml } from './xml.js';
+import { CosError } from './errors';
+import { objectKeyProblem } from './paths';
+import type { ObjectStore } from './store';
+import { XML_DECLARATION, decodeXmlText, escapeXml } from './xml';
 
 /** COS accepts at most this many keys per request. */
 export const MAX_DELETE_KEYS = 1000;
@@ -45,8 +45,7 @@ export function checkContentMd5(body: Buffer, contentMd5: string | undefined): v
  * @throws CosError `MalformedXML` (400).
  */
 export function parseDeleteRequest(xml: string): DeleteRequest {
-  const malformed = (why: string) =>
-    new CosError('MalformedXML', `The XML you provided was not well-formed or did not validate: ${why}`, 400);
+  const malformed = (why: string) => new CosError('MalformedXML', `The XML you provided was not well-formed or did not validate: ${why}`, 400);
   const root = /<Delete(?:\s[^>]*)?>([\s\S]*)<\/Delete>/.exec(xml);
   if (!root) throw malformed('no <Delete> element.');
   const body = root[1]!;
@@ -90,9 +89,7 @@ export function renderDeleteResult(outcome: DeleteOutcome, quiet: boolean): stri
     '<DeleteResult>',
     ...(quiet ? [] : outcome.deleted.map((key) => `<Deleted><Key>${escapeXml(key)}</Key></Deleted>`)),
     ...outcome.errors.map(
-      (error) =>
-        `<Error><Key>${escapeXml(error.key)}</Key><Code>${escapeXml(error.code)}</Code>` +
-        `<Message>${escapeXml(error.message)}</Message></Error>`,
+      (error) => `<Error><Key>${escapeXml(error.key)}</Key><Code>${escapeXml(error.code)}</Code>` + `<Message>${escapeXml(error.message)}</Message></Error>`,
     ),
     '</DeleteResult>',
   ].join('\n');

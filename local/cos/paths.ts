@@ -1,4 +1,4 @@
-import { CosError } from './errors.js';
+import { CosError } from './errors';
 
 /** What a path-style request URL (`/<bucket>/<key>?<query>`) addresses. */
 export interface RequestTarget {

@@ -1,7 +1,7 @@
 /** Writing responses the way COS does, for both the local handlers and s3rver's answers. */
 import type { ServerResponse } from 'node:http';
-import { type CosError, codeForStatus, newTraceId, renderCosErrorXml } from './errors.js';
-import { decodeXmlText } from './xml.js';
+import { type CosError, codeForStatus, newTraceId, renderCosErrorXml } from './errors';
+import { decodeXmlText } from './xml';
 
 /** What every response of one request shares. */
 export interface ResponseContext {
@@ -115,10 +115,7 @@ export function adaptS3rverResponse(res: ServerResponse, context: ResponseContex
     const status = this.statusCode;
     const { code, message } = readS3Error(Buffer.concat(chunks).toString('utf8'), status);
     for (const name of this.getHeaderNames()) this.removeHeader(name);
-    const xml = Buffer.from(
-      renderCosErrorXml({ code, message, resource: context.resource, requestId: context.requestId, traceId: newTraceId() }),
-      'utf8',
-    );
+    const xml = Buffer.from(renderCosErrorXml({ code, message, resource: context.resource, requestId: context.requestId, traceId: newTraceId() }), 'utf8');
     this.setHeader('Content-Type', 'application/xml');
     this.setHeader('Content-Length', xml.length);
     this.write = originalWrite;

@@ -8,19 +8,19 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import { isIPv6 } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import S3rver from 's3rver';
-import { describeError } from '../coded-error.js';
-import { CosError, CosServerError, newRequestId } from './errors.js';
-import { listObjectsPage, parseListQuery, renderEmptyMultipartUploads, renderListBucketResult } from './listing.js';
-import { checkContentMd5, deleteObjects, parseDeleteRequest, renderDeleteResult } from './multi-delete.js';
-import { type RequestTarget, bucketNameProblem, objectKeyProblem, parseRequestTarget } from './paths.js';
-import { type ResponseContext, adaptS3rverResponse, sendEmpty, sendError, sendXml } from './response.js';
-import { type LocalCredential, verifyCosSignature } from './signature.js';
-import { ObjectStore } from './store.js';
-import { makePrivateDir, makeTreePrivate } from './private-files.js';
-import { Listener, listen } from '../listen.js';
-import { readBody } from '../read-body.js';
+import { describeError } from '../coded-error';
+import { CosError, CosServerError, newRequestId } from './errors';
+import { listObjectsPage, parseListQuery, renderEmptyMultipartUploads, renderListBucketResult } from './listing';
+import { checkContentMd5, deleteObjects, parseDeleteRequest, renderDeleteResult } from './multi-delete';
+import { type RequestTarget, bucketNameProblem, objectKeyProblem, parseRequestTarget } from './paths';
+import { type ResponseContext, adaptS3rverResponse, sendEmpty, sendError, sendXml } from './response';
+import { type LocalCredential, verifyCosSignature } from './signature';
+import { ObjectStore } from './store';
+import { makePrivateDir, makeTreePrivate } from './private-files';
+import { Listener, listen } from '../listen';
+import { readBody } from '../read-body';
 
-export type { LocalCredential } from './signature.js';
+export type { LocalCredential } from './signature';
 
 export interface CosServerOptions {
   /** Folder holding the objects; created if missing. It and everything in it are made owner-only (0700 folders, 0600 files). */
@@ -176,9 +176,7 @@ export class CosServer {
     const started = Date.now();
     const context: ResponseContext = { requestId: newRequestId(), resource: `${req.headers.host ?? ''}${req.url ?? ''}` };
     if (!this.#silent) {
-      res.on('finish', () =>
-        console.log(`${req.method} ${req.url} ${res.statusCode} ${Date.now() - started}ms`),
-      );
+      res.on('finish', () => console.log(`${req.method} ${req.url} ${res.statusCode} ${Date.now() - started}ms`));
     }
     try {
       const target = parseRequestTarget(req.url ?? '/');
@@ -219,12 +217,7 @@ export class CosServer {
    * Answers the requests s3rver gets wrong for COS clients, and plain object writes and deletes,
    * which s3rver's middleware makes several times slower; false leaves the request to s3rver.
    */
-  async #answerLocally(
-    req: IncomingMessage,
-    res: ServerResponse,
-    context: ResponseContext,
-    target: RequestTarget,
-  ): Promise<boolean> {
+  async #answerLocally(req: IncomingMessage, res: ServerResponse, context: ResponseContext, target: RequestTarget): Promise<boolean> {
     if (target.bucket === '') return false;
     const params = target.query.map(([name]) => name).filter((name) => !isAuthParam(name));
     const method = req.method ?? 'GET';
@@ -267,13 +260,7 @@ export class CosServer {
   }
 
   /** PUT Object and DELETE Object without sub-resources; other object requests go to s3rver. */
-  async #answerObject(
-    req: IncomingMessage,
-    res: ServerResponse,
-    context: ResponseContext,
-    target: RequestTarget,
-    method: string,
-  ): Promise<boolean> {
+  async #answerObject(req: IncomingMessage, res: ServerResponse, context: ResponseContext, target: RequestTarget, method: string): Promise<boolean> {
     if (method === 'PUT') {
       await this.#requireBucket(target.bucket);
       const length = Number(headerValue(req, 'content-length') ?? NaN);
@@ -304,13 +291,19 @@ export class CosServer {
 function checkTimeouts(timeouts: CosServerTimeouts): Required<CosServerTimeouts> {
   const headersMs = timeouts.headersMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
   const requestMs = timeouts.requestMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  for (const [name, ms] of [['headersMs', headersMs], ['requestMs', requestMs]] as const) {
+  for (const [name, ms] of [
+    ['headersMs', headersMs],
+    ['requestMs', requestMs],
+  ] as const) {
     if (!Number.isSafeInteger(ms) || ms < 0) {
       throw new CosServerError('ERR_BAD_TIMEOUT', `timeouts.${name} must be a whole number of milliseconds, 0 or more (0 = no limit); got ${ms}.`);
     }
   }
   if (headersMs > 0 && requestMs > 0 && headersMs > requestMs) {
-    throw new CosServerError('ERR_BAD_TIMEOUT', `timeouts.headersMs (${headersMs}) must be at most timeouts.requestMs (${requestMs}): the headers are part of the request.`);
+    throw new CosServerError(
+      'ERR_BAD_TIMEOUT',
+      `timeouts.headersMs (${headersMs}) must be at most timeouts.requestMs (${requestMs}): the headers are part of the request.`,
+    );
   }
   return { headersMs, requestMs };
 }
@@ -366,7 +359,6 @@ function translateRequestHeaders(req: IncomingMessage, target: RequestTarget): v
     if (!headers['content-type']) headers['content-type'] = 'application/octet-stream';
   }
 }
-
 
 /** Reads a request body of at most `limit` bytes; a larger one is refused as COS does. */
 async function readBodyWithin(req: IncomingMessage, limit: number): Promise<Buffer> {

@@ -3,7 +3,7 @@
  * computed exactly as cos-nodejs-sdk-v5's `getAuth` does. Pure: no I/O, the clock is a parameter.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { LocalCredential } from '../credentials.js';
+import type { LocalCredential } from '../credentials';
 
 /** A key pair the local server accepts; with a session token, requests must carry it in `x-cos-security-token`. */
 export type { LocalCredential };
@@ -20,11 +20,7 @@ export interface SignedRequestParts {
 }
 
 /** Error codes a failed verification answers with (all HTTP 403). */
-export type SignatureErrorCode =
-  | 'AccessDenied'
-  | 'InvalidAccessKeyId'
-  | 'SignatureDoesNotMatch'
-  | 'RequestTimeTooSkewed';
+export type SignatureErrorCode = 'AccessDenied' | 'InvalidAccessKeyId' | 'SignatureDoesNotMatch' | 'RequestTimeTooSkewed';
 
 export type VerifyResult =
   | { ok: true; credential: LocalCredential }
@@ -66,15 +62,7 @@ export interface CosAuthorization {
   signature: string;
 }
 
-const AUTH_FIELDS = [
-  'q-sign-algorithm',
-  'q-ak',
-  'q-sign-time',
-  'q-key-time',
-  'q-header-list',
-  'q-url-param-list',
-  'q-signature',
-] as const;
+const AUTH_FIELDS = ['q-sign-algorithm', 'q-ak', 'q-sign-time', 'q-key-time', 'q-header-list', 'q-url-param-list', 'q-signature'] as const;
 
 /**
  * Parses a COS Authorization value.
@@ -160,10 +148,7 @@ function signedPairsString(pairs: ReadonlyArray<readonly [string, string]>, list
     .join('&');
 }
 
-function headerPairs(
-  headers: SignedRequestParts['headers'],
-  listed: readonly string[],
-): Array<[string, string]> {
+function headerPairs(headers: SignedRequestParts['headers'], listed: readonly string[]): Array<[string, string]> {
   // a listed header the request lacks counts as empty, so the signature simply fails to match
   return listed.map((encodedName) => {
     const name = safeDecode(encodedName);

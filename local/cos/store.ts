@@ -12,12 +12,12 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import FilesystemStore from 's3rver/lib/stores/filesystem.js';
 import S3Object from 's3rver/lib/models/object.js';
-import { CodedError } from '../coded-error.js';
-import { BucketJournal, INLINE_BODY_BYTES, JOURNAL_FILE, type StoredObject, compareKeys } from './journal.js';
-import { STORE_RESERVED_MARKER } from './paths.js';
-import { createPrivateWriteStream, makePrivateDir, writePrivateFile } from './private-files.js';
+import { CodedError } from '../coded-error';
+import { BucketJournal, INLINE_BODY_BYTES, JOURNAL_FILE, type StoredObject, compareKeys } from './journal';
+import { STORE_RESERVED_MARKER } from './paths';
+import { createPrivateWriteStream, makePrivateDir, writePrivateFile } from './private-files';
 
-export { compareKeys } from './journal.js';
+export { compareKeys } from './journal';
 
 /** What a listing shows about one object. */
 export interface ObjectInfo {
@@ -169,9 +169,7 @@ export class ObjectStore extends FilesystemStore {
     const range = { start: options?.start ?? 0, end: Math.min(options?.end ?? Infinity, lastByte) };
     let content: Readable | null = null;
     if (!(range.start < 0 || range.end < range.start)) {
-      content = object.blob
-        ? createReadStream(journal.blobPath(object.blob), range)
-        : Readable.from([object.body!.subarray(range.start, range.end + 1)]);
+      content = object.blob ? createReadStream(journal.blobPath(object.blob), range) : Readable.from([object.body!.subarray(range.start, range.end + 1)]);
     }
     const result = new S3Object(bucket, key, content, metadataOf(object));
     if (ranged) result.range = range;
@@ -188,7 +186,10 @@ export class ObjectStore extends FilesystemStore {
   }
 
   /** Enough of a listing for s3rver's "is the bucket empty" check before deleting it. */
-  override async listObjects(bucket: string, options: { maxKeys?: number } = {}): Promise<{ objects: S3Object[]; commonPrefixes: string[]; isTruncated: boolean }> {
+  override async listObjects(
+    bucket: string,
+    options: { maxKeys?: number } = {},
+  ): Promise<{ objects: S3Object[]; commonPrefixes: string[]; isTruncated: boolean }> {
     const journal = await this.#journal(bucket);
     const keys = journal.sortedKeys();
     const count = Math.min(keys.length, options.maxKeys ?? 1000);
@@ -258,7 +259,13 @@ export class ObjectStore extends FilesystemStore {
   async #openJournal(bucket: string): Promise<BucketJournal> {
     const folder = this.getBucketPath(bucket);
     const journal = await BucketJournal.open(folder, this.#warn);
-    if (await stat(join(folder, SUBRESOURCE_FOLDER)).then(() => true, () => false)) this.#withSubresources.add(bucket);
+    if (
+      await stat(join(folder, SUBRESOURCE_FOLDER)).then(
+        () => true,
+        () => false,
+      )
+    )
+      this.#withSubresources.add(bucket);
     const imported = await this.#importLegacyObjects(bucket, folder, '', journal);
     if (imported > 0) this.#warn(`local COS: moved ${imported} objects of ${bucket} into ${join(folder, JOURNAL_FILE)}.`);
     return journal;

@@ -3,7 +3,7 @@
  * the gateway instead of taking turns with it.
  */
 import { Worker } from 'node:worker_threads';
-import { CosServerError } from './errors.js';
+import { CosServerError } from './errors';
 import type { CosServerOptions } from './server';
 
 /** What the local cloud needs from a COS store. */

@@ -5,8 +5,8 @@
  * APIs live in an environment, as a snapshot. Routes of all services share one port, so a release
  * whose environment and path another service already serves is refused.
  */
-import { GatewayError, GatewayErrorCode } from './errors.js';
-import { type ApiDef, type ServiceDef, checkApiDef, checkEnvironment, checkServiceDef, routeKey, routeKeyOfRequest } from './model.js';
+import { GatewayError, GatewayErrorCode } from './errors';
+import { type ApiDef, type ServiceDef, checkApiDef, checkEnvironment, checkServiceDef, routeKey, routeKeyOfRequest } from './model';
 
 /** A released API as a connection is routed to it. */
 export interface Route {
@@ -77,7 +77,10 @@ export class ApiCatalog {
     checkApiDef(def, this.#minTimeoutSeconds);
     if (def.apiId !== apiId) throw new GatewayError(GatewayErrorCode.INVALID_PARAMETER, `apiId ${def.apiId} does not match the API modified (${apiId})`);
     if (def.serviceId !== current.serviceId) {
-      throw new GatewayError(GatewayErrorCode.INVALID_PARAMETER, `API ${apiId} belongs to service ${current.serviceId}; an API cannot move to ${def.serviceId}`);
+      throw new GatewayError(
+        GatewayErrorCode.INVALID_PARAMETER,
+        `API ${apiId} belongs to service ${current.serviceId}; an API cannot move to ${def.serviceId}`,
+      );
     }
     this.#checkDraftPath(def);
     this.#drafts.set(apiId, structuredClone(def));
@@ -168,7 +171,13 @@ export class ApiCatalog {
     const releases: CatalogSnapshot['releases'] = [];
     for (const [serviceId, byEnvironment] of this.#releases) {
       for (const [environment, release] of byEnvironment) {
-        releases.push({ serviceId, environment, description: release.description, releasedAt: release.releasedAt.toISOString(), apis: [...release.apis.values()] });
+        releases.push({
+          serviceId,
+          environment,
+          description: release.description,
+          releasedAt: release.releasedAt.toISOString(),
+          apis: [...release.apis.values()],
+        });
       }
     }
     return structuredClone({ version: 1, services: [...this.#services.values()], drafts: [...this.#drafts.values()], releases });
@@ -177,7 +186,8 @@ export class ApiCatalog {
   /** Loads a snapshot into an empty catalog, checking it as the calls that made it would. */
   restore(snapshot: CatalogSnapshot): void {
     if (this.#services.size || this.#drafts.size) throw new GatewayError(GatewayErrorCode.INVALID_PARAMETER, 'restore needs an empty catalog');
-    if (snapshot?.version !== 1) throw new GatewayError(GatewayErrorCode.INVALID_PARAMETER, `unknown catalog snapshot version ${JSON.stringify(snapshot?.version)}`);
+    if (snapshot?.version !== 1)
+      throw new GatewayError(GatewayErrorCode.INVALID_PARAMETER, `unknown catalog snapshot version ${JSON.stringify(snapshot?.version)}`);
     for (const service of snapshot.services) this.createService(service);
     for (const draft of snapshot.drafts) this.createApi(draft);
     for (const release of snapshot.releases) {
@@ -185,7 +195,8 @@ export class ApiCatalog {
       let byEnvironment = this.#releases.get(release.serviceId);
       if (!byEnvironment) this.#releases.set(release.serviceId, (byEnvironment = new Map()));
       byEnvironment.set(release.environment, { description: release.description, releasedAt: new Date(release.releasedAt), apis });
-      for (const api of apis.values()) this.#routes.set(routeKey(release.environment, api.path), { serviceId: release.serviceId, environment: release.environment, api });
+      for (const api of apis.values())
+        this.#routes.set(routeKey(release.environment, api.path), { serviceId: release.serviceId, environment: release.environment, api });
     }
   }
 

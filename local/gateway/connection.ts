@@ -18,11 +18,11 @@
  *   unbounded backlog for one socket.
  */
 import { WebSocket } from 'ws';
-import type { FunctionRef, InvocationResult, Invoker } from '../invoker.js';
-import { closingEvent, dataEvent } from './events.js';
-import type { GatewayLimits } from './limits.js';
-import type { ApiDef } from './model.js';
-import { TokenBucket } from './token-bucket.js';
+import type { FunctionRef, InvocationResult, Invoker } from '../invoker';
+import { closingEvent, dataEvent } from './events';
+import type { GatewayLimits } from './limits';
+import type { ApiDef } from './model';
+import { TokenBucket } from './token-bucket';
 
 /** Close codes the gateway uses. */
 export const CloseCode = {
@@ -283,13 +283,12 @@ export class GatewayConnection {
 
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
+      const done = () => {
         clearTimeout(timer);
-        if (self.#wake === done) self.#wake = undefined;
+        if (this.#wake === done) this.#wake = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.#wake = done;
     });
   }
@@ -300,12 +299,15 @@ export class GatewayConnection {
 
   // One timer per connection, re-armed only when it fires: activity just moves a timestamp.
   #armIdle(delayMs: number): void {
-    this.#idleTimer = setTimeout(() => {
-      const idleFor = performance.now() - this.#lastActivity;
-      const left = this.#options.idleTimeoutMs - idleFor;
-      if (left <= 0) this.close(CloseCode.GOING_AWAY, 'idle timeout');
-      else this.#armIdle(left);
-    }, Math.max(1, Math.ceil(delayMs)));
+    this.#idleTimer = setTimeout(
+      () => {
+        const idleFor = performance.now() - this.#lastActivity;
+        const left = this.#options.idleTimeoutMs - idleFor;
+        if (left <= 0) this.close(CloseCode.GOING_AWAY, 'idle timeout');
+        else this.#armIdle(left);
+      },
+      Math.max(1, Math.ceil(delayMs)),
+    );
   }
 }
 

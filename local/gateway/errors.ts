@@ -2,7 +2,7 @@
  * Errors the local gateway throws at its callers (misuse, bad definitions, a taken port).
  */
 
-import { CodedError } from '../coded-error.js';
+import { CodedError } from '../coded-error';
 
 /** Thrown by the local gateway, with a `code` to branch on. */
 export class GatewayError extends CodedError {}

@@ -2,7 +2,7 @@
  * The events the gateway sends its functions in event-function mode, and how it reads register's
  * answer. `requestContext` carries the fields the cloud's documented example shows.
  */
-import type { InvocationResult } from '../invoker.js';
+import type { InvocationResult } from '../invoker';
 
 /** What the register event is built from. */
 export interface ConnectingInfo {

@@ -21,18 +21,18 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import { type AddressInfo, isIPv6 } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { describeError } from '../coded-error.js';
-import type { Invoker } from '../invoker.js';
-import { ApiCatalog, type CatalogSnapshot, type Route } from './catalog.js';
-import { readJsonFile, writePrivateJsonFile } from '../json-file.js';
-import { CloseCode, GatewayConnection } from './connection.js';
-import { GatewayError, GatewayErrorCode } from './errors.js';
-import { connectingEvent, closingEvent, readRegisterAnswer } from './events.js';
-import { isProblem, readHandshake, refuseHandshake } from './handshake.js';
-import { type GatewayLimits, resolveLimits } from './limits.js';
-import { type ApiDef, IDLE_TIMEOUT_RANGE, SHORT_TIMEOUT_FLOOR_SECONDS, type ServiceDef } from './model.js';
-import { PushEndpoint, PushErrNo, answer } from './push-endpoint.js';
-import { Listener, listen } from '../listen.js';
+import { describeError } from '../coded-error';
+import type { Invoker } from '../invoker';
+import { ApiCatalog, type CatalogSnapshot, type Route } from './catalog';
+import { readJsonFile, writePrivateJsonFile } from '../json-file';
+import { CloseCode, GatewayConnection } from './connection';
+import { GatewayError, GatewayErrorCode } from './errors';
+import { connectingEvent, closingEvent, readRegisterAnswer } from './events';
+import { isProblem, readHandshake, refuseHandshake } from './handshake';
+import { type GatewayLimits, resolveLimits } from './limits';
+import { type ApiDef, IDLE_TIMEOUT_RANGE, SHORT_TIMEOUT_FLOOR_SECONDS, type ServiceDef } from './model';
+import { PushEndpoint, PushErrNo, answer } from './push-endpoint';
+import { Listener, listen } from '../listen';
 
 export interface LocalGatewayOptions {
   /** Address to bind; default 127.0.0.1 (loopback only: the push address has no authentication). */
@@ -193,7 +193,12 @@ export class LocalGateway {
       });
       this.#track(handshake);
     });
-    const port = await listen(server, this.#requestedPort, this.#host, (message, cause) => new GatewayError(GatewayErrorCode.ADDRESS_IN_USE, message, { cause }));
+    const port = await listen(
+      server,
+      this.#requestedPort,
+      this.#host,
+      (message, cause) => new GatewayError(GatewayErrorCode.ADDRESS_IN_USE, message, { cause }),
+    );
     server.on('error', (err) => this.#log(`server error: ${err.message}`));
     this.#server = server;
     this.#wss = wss;

@@ -82,7 +82,6 @@ export function refuseHandshake(socket: Duplex, status: number, reason: string, 
 }
 
 function headerSafe(value: string): string {
-  // eslint-disable-next-line no-control-regex
   const ascii = value.replace(/[^\x20-\x7e]/g, '?');
   return ascii.length > 200 ? `${ascii.slice(0, 197)}...` : ascii;
 }

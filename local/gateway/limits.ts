@@ -19,8 +19,8 @@
  * - Idle time is reset by any frame either way: data, pings, pongs and pushes.
  * - Idle timeout and maximum duration end the connection with 1001 and a reason saying which.
  */
-import { GatewayError, GatewayErrorCode } from './errors.js';
-import { IDLE_TIMEOUT_RANGE, SHORT_TIMEOUT_FLOOR_SECONDS } from './model.js';
+import { GatewayError, GatewayErrorCode } from './errors';
+import { IDLE_TIMEOUT_RANGE, SHORT_TIMEOUT_FLOOR_SECONDS } from './model';
 
 export interface GatewayLimits {
   /** Largest client message, 256 KiB; a bigger one closes the connection with 1009. Pushes over it are refused. */

@@ -2,10 +2,10 @@
  * The gateway's resources as the Cloud API names them (services, WebSocket APIs, environments),
  * and the checks a definition must pass.
  */
-import type { FunctionRef } from '../invoker.js';
-import { GatewayError, GatewayErrorCode } from './errors.js';
+import type { FunctionRef } from '../invoker';
+import { GatewayError, GatewayErrorCode } from './errors';
 
-export type { FunctionRef } from '../invoker.js';
+export type { FunctionRef } from '../invoker';
 
 /** An API Gateway service (Cloud API `CreateService`). */
 export interface ServiceDef {

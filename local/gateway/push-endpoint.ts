@@ -14,7 +14,7 @@
  * - what an answer echoes from the request (an id, a field's value) is cut to 64 characters.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody } from '../read-body.js';
+import { readBody } from '../read-body';
 
 /** `errNo` values of push answers. The cloud's own values are undocumented; 0 is the only one relied on. */
 export const PushErrNo = {
@@ -53,9 +53,7 @@ export interface PushDirectory {
   wasClosed(id: string): boolean;
 }
 
-type PushRequest =
-  | { action: 'data send'; id: string; binary: boolean; data: string }
-  | { action: 'closing'; id: string };
+type PushRequest = { action: 'data send'; id: string; binary: boolean; data: string } | { action: 'closing'; id: string };
 
 export class PushEndpoint {
   readonly #directory: PushDirectory;

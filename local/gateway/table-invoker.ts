@@ -3,7 +3,7 @@
  * without an SCF runtime, for tests and quick experiments. It records every invocation.
  */
 import { randomUUID } from 'node:crypto';
-import type { FunctionRef, InvocationResult, Invoker } from '../invoker.js';
+import type { FunctionRef, InvocationResult, Invoker } from '../invoker';
 
 /** What a handler receives beside its event: the fields of SCF's Node.js context it may read. */
 export interface InvocationContext {
@@ -157,13 +157,7 @@ function matches(fn: FunctionRef, name: string): boolean {
   return name === `${fn.namespace}/${fn.name}` || (fn.namespace === 'default' && name === fn.name);
 }
 
-async function run(
-  handler: Handler,
-  event: unknown,
-  context: InvocationContext,
-  timeoutMs: number,
-  durationMs: () => number,
-): Promise<InvocationResult> {
+async function run(handler: Handler, event: unknown, context: InvocationContext, timeoutMs: number, durationMs: () => number): Promise<InvocationResult> {
   let timer: NodeJS.Timeout | undefined;
   // An in-process handler cannot be stopped: past its timeout it runs on, and its answer is ignored.
   const timedOut = new Promise<'timeout'>((resolve) => {
@@ -178,7 +172,12 @@ async function run(
     try {
       value = outcome === undefined ? null : JSON.parse(JSON.stringify(outcome));
     } catch (err) {
-      return { ok: false, kind: 'error', message: `function ${context.function_name} returned a value that is not JSON: ${(err as Error).message}`, durationMs: durationMs() };
+      return {
+        ok: false,
+        kind: 'error',
+        message: `function ${context.function_name} returned a value that is not JSON: ${(err as Error).message}`,
+        durationMs: durationMs(),
+      };
     }
     return { ok: true, value, durationMs: durationMs() };
   } catch (err) {

@@ -3,7 +3,7 @@
  * Invocations never throw: their failures are {@link InvocationResult}s.
  */
 
-import { CodedError } from '../coded-error.js';
+import { CodedError } from '../coded-error';
 
 /** Codes of {@link ScfError}, to branch on. */
 export type ScfErrorCode =

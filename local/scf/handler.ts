@@ -2,7 +2,7 @@
  * The SCF handler string: `<file>.<export>`, where `<file>` is a path in the code package without
  * its `.js` suffix (`index.main_handler` runs `main_handler` exported by `index.js`).
  */
-import { ScfError } from './errors.js';
+import { ScfError } from './errors';
 
 export interface HandlerRef {
   /** Path of the file inside the code package, with its suffix: `index.js`, `src/app.js`. */

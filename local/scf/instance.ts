@@ -4,8 +4,8 @@
  * the request id current when it was written.
  */
 import { Worker } from 'node:worker_threads';
-import { CodedError } from '../coded-error.js';
-import { type LineSplitter, type Stream, readLines } from './output.js';
+import { CodedError } from '../coded-error';
+import { type LineSplitter, type Stream, readLines } from './output';
 
 /** The worker script: plain CommonJS, so an instance starts without a TypeScript loader. */
 const WORKER_SCRIPT = new URL('./instance.worker.cjs', import.meta.url);
@@ -28,9 +28,7 @@ export interface InstanceConfig {
 export type LineSink = (line: string, stream: Stream, label: string) => void;
 
 /** How one invocation on an instance ended. */
-export type RunOutcome =
-  | { ok: true; value: unknown }
-  | { ok: false; kind: 'error' | 'timeout' | 'crash'; message: string; stack?: string };
+export type RunOutcome = { ok: true; value: unknown } | { ok: false; kind: 'error' | 'timeout' | 'crash'; message: string; stack?: string };
 
 /** Why an instance could not start. */
 export class InstanceStartError extends CodedError<'ERR_INSTANCE_START'> {

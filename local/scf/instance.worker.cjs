@@ -32,7 +32,7 @@ function describe(err) {
   }
   let message;
   try {
-    message = typeof err === 'string' ? err : JSON.stringify(err) ?? String(err);
+    message = typeof err === 'string' ? err : (JSON.stringify(err) ?? String(err));
   } catch {
     message = String(err);
   }
@@ -79,7 +79,10 @@ function callHandler(handler, event, context) {
       return;
     }
     if (returned && typeof returned.then === 'function') {
-      returned.then((value) => settle(resolve, value), (err) => settle(reject, err));
+      returned.then(
+        (value) => settle(resolve, value),
+        (err) => settle(reject, err),
+      );
     } else if (handler.length < 3) {
       settle(resolve, returned);
     }
@@ -101,7 +104,7 @@ async function invoke({ requestId, eventJson, context, deadline }) {
       // SCF answers JSON: undefined (and functions) become null
       json = JSON.stringify(value) ?? 'null';
     } catch (err) {
-      throw new TypeError(`the handler's result is not JSON: ${describe(err).message}`);
+      throw new TypeError(`the handler's result is not JSON: ${describe(err).message}`, { cause: err });
     }
     reply = { type: 'result', requestId, ok: true, json };
   } catch (err) {

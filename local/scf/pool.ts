@@ -3,7 +3,7 @@
  * new ones start only when none is idle and fewer than the limit run, and invocations beyond the
  * limit wait their turn in arrival order.
  */
-import type { Instance } from './instance.js';
+import type { Instance } from './instance';
 
 /** Live and busy instances, shared by every pool of one function (old versions drain into it too). */
 export interface Gauge {
@@ -120,7 +120,13 @@ export class InstancePool {
     const started = performance.now();
     // a synchronous throw (a worker that cannot be created) must free the slot too
     const start = new Promise<Instance>((resolve) => resolve(this.#start(waiter.label, abort.signal)));
-    const entry = { abort, settled: start.then(() => undefined, () => undefined) };
+    const entry = {
+      abort,
+      settled: start.then(
+        () => undefined,
+        () => undefined,
+      ),
+    };
     this.#starting.add(entry);
     start.then(
       (instance) => {

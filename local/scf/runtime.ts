@@ -7,21 +7,21 @@ import { randomUUID } from 'node:crypto';
 import { access, copyFile, mkdir, readdir, realpath, rename, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import type { FunctionRef, InvocationResult, Invoker } from '../invoker.js';
-import { type PlatformFacts, type RoleCredentials, LATEST, instanceEnvironment, invocationContext, shadowedVariables } from './environment.js';
-import { describeError } from '../coded-error.js';
-import { ScfError } from './errors.js';
-import { parseHandler } from './handler.js';
-import { Instance, InstanceStartError, type RunOutcome } from './instance.js';
-import type { Stream } from './output.js';
-import { type Gauge, InstancePool } from './pool.js';
-import { type ConfigurationChange, DEFAULT_NAMESPACE, type FunctionSpec, type NormalizedSpec, applyChange, normalizeSpec, sameConfiguration } from './spec.js';
-import { unpackZip } from './unpack.js';
-import { readJsonFile, writePrivateJsonFile } from '../json-file.js';
+import type { FunctionRef, InvocationResult, Invoker } from '../invoker';
+import { type PlatformFacts, type RoleCredentials, LATEST, instanceEnvironment, invocationContext, shadowedVariables } from './environment';
+import { describeError } from '../coded-error';
+import { ScfError } from './errors';
+import { parseHandler } from './handler';
+import { Instance, InstanceStartError, type RunOutcome } from './instance';
+import type { Stream } from './output';
+import { type Gauge, InstancePool } from './pool';
+import { type ConfigurationChange, DEFAULT_NAMESPACE, type FunctionSpec, type NormalizedSpec, applyChange, normalizeSpec, sameConfiguration } from './spec';
+import { unpackZip } from './unpack';
+import { readJsonFile, writePrivateJsonFile } from '../json-file';
 
-export type { ConfigurationChange, FunctionSpec } from './spec.js';
-export type { RoleCredentials } from './environment.js';
-export { ScfError, type ScfErrorCode } from './errors.js';
+export type { ConfigurationChange, FunctionSpec } from './spec';
+export type { RoleCredentials } from './environment';
+export { ScfError, type ScfErrorCode } from './errors';
 
 export interface LocalScfOptions {
   /**
@@ -141,7 +141,8 @@ export class LocalScf implements Invoker {
     if (!this.#stateFile) return [];
     const saved = readJsonFile<SavedFunctions>(this.#stateFile);
     if (!saved) return [];
-    if (saved.version !== 1 || !Array.isArray(saved.functions)) throw new ScfError('ERR_BAD_SPEC', `${this.#stateFile} is not a function list this version knows`);
+    if (saved.version !== 1 || !Array.isArray(saved.functions))
+      throw new ScfError('ERR_BAD_SPEC', `${this.#stateFile} is not a function list this version knows`);
     // Code no saved function uses any more (replaced by later deploys) is dropped.
     const kept = new Set(saved.functions.map((spec) => path.resolve(spec.zipPath)));
     const store = codeStoreOf(this.#stateFile);
@@ -242,9 +243,7 @@ export class LocalScf implements Invoker {
 
   /** Every function, by namespace then name. */
   listFunctions(): FunctionInfo[] {
-    return [...this.#functions.values()]
-      .map(describe)
-      .sort((a, b) => compare(a.namespace, b.namespace) || compare(a.name, b.name));
+    return [...this.#functions.values()].map(describe).sort((a, b) => compare(a.namespace, b.namespace) || compare(a.name, b.name));
   }
 
   /**
@@ -302,7 +301,8 @@ export class LocalScf implements Invoker {
           lease = await pool.acquire(requestId);
         } catch (err) {
           if (!(err instanceof InstanceStartError)) throw err;
-          const message = err.reason === 'load-failed' || err.reason === 'missing-export' ? `function ${fn.name} failed to initialize: ${err.message}` : err.message;
+          const message =
+            err.reason === 'load-failed' || err.reason === 'missing-export' ? `function ${fn.name} failed to initialize: ${err.message}` : err.message;
           this.#emit(fn.name, requestId, err.detailStack ?? message, 'stderr');
           return fail(err.kind, message);
         }

@@ -2,8 +2,8 @@
  * A function's declared configuration, checked with SCF's naming rules so that what runs locally
  * could also be deployed.
  */
-import { ScfError } from './errors.js';
-import { parseHandler } from './handler.js';
+import { ScfError } from './errors';
+import { parseHandler } from './handler';
 
 /** A function as deployed: its code and configuration. */
 export interface FunctionSpec {
@@ -100,7 +100,8 @@ function checkConfiguration(name: string, spec: Pick<FunctionSpec, 'environment'
   }
   if (spec.environment === null || typeof spec.environment !== 'object') throw bad(`function ${name}: environment must be an object of strings`);
   for (const [key, value] of Object.entries(spec.environment)) {
-    if (!VARIABLE_NAME.test(key)) throw bad(`function ${name}: environment variable name "${key}" must start with a letter and hold only letters, digits and _`);
+    if (!VARIABLE_NAME.test(key))
+      throw bad(`function ${name}: environment variable name "${key}" must start with a letter and hold only letters, digits and _`);
     if (typeof value !== 'string') throw bad(`function ${name}: environment variable ${key} must be a string, not ${typeof value}`);
   }
 }

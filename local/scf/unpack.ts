@@ -6,8 +6,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
-import { describeError } from '../coded-error.js';
-import { ScfError } from './errors.js';
+import { describeError } from '../coded-error';
+import { ScfError } from './errors';
 
 export interface UnpackedCode {
   /** Absolute folder holding the zip's files. */

@@ -21,7 +21,9 @@ export function selectOne(selection: Selection): Target {
   // Without --app, the default app (the first the configuration names).
   const targets = targetsFor(config, { ...selection, app: selection.app ?? defaultApp(config) });
   if (targets.length > 1) {
-    throw new Error(`choose one stack with --stage and --region; the selection matches ${targets.map((t) => `${t.name} (--app ${t.app} --stage ${t.stage} --region ${t.region})`).join(', ')}`);
+    throw new Error(
+      `choose one stack with --stage and --region; the selection matches ${targets.map((t) => `${t.name} (--app ${t.app} --stage ${t.stage} --region ${t.region})`).join(', ')}`,
+    );
   }
   return targets[0];
 }
@@ -34,7 +36,10 @@ export function checkPrerequisites(target: Target, env: NodeJS.ProcessEnv = proc
     if (probe.error || probe.status !== 0) problems.push('terraform is not on PATH: install Terraform (1.4 or later, for terraform_data) and try again');
   }
   for (const name of [CredentialEnv.SECRET_ID, CredentialEnv.SECRET_KEY]) {
-    if (!env[name]) problems.push(`${name} is not set: export your Tencent Cloud API key (${CredentialEnv.SECRET_ID}, ${CredentialEnv.SECRET_KEY}; ${CredentialEnv.SECURITY_TOKEN} for temporary keys)`);
+    if (!env[name])
+      problems.push(
+        `${name} is not set: export your Tencent Cloud API key (${CredentialEnv.SECRET_ID}, ${CredentialEnv.SECRET_KEY}; ${CredentialEnv.SECURITY_TOKEN} for temporary keys)`,
+      );
   }
   const extra: Record<string, string> = {};
   const admission = target.settings.admission;

@@ -72,8 +72,13 @@ function shapeObject(value: Record<string, unknown>, model: string, path: string
   }
   if (Object.keys(shaped).length === 0) return undefined;
   if (path !== '') {
-    const lacking = Object.entries(fields).filter(([name, spec]) => !spec.endsWith('?') && shaped[name] === undefined).map(([name]) => `${path}${name}`);
-    if (lacking.length) throw new ApiShapeError(`DescribeApi returned ${path.slice(0, -1)} without ${lacking.join(', ')}, which ModifyApi requires there; the API was not changed`);
+    const lacking = Object.entries(fields)
+      .filter(([name, spec]) => !spec.endsWith('?') && shaped[name] === undefined)
+      .map(([name]) => `${path}${name}`);
+    if (lacking.length)
+      throw new ApiShapeError(
+        `DescribeApi returned ${path.slice(0, -1)} without ${lacking.join(', ')}, which ModifyApi requires there; the API was not changed`,
+      );
   }
   return shaped;
 }
@@ -117,7 +122,12 @@ const WEBSOCKET_REQUIRED = ['ServiceTimeout', 'Protocol'];
  */
 export function modifyApiRequest(api: Record<string, unknown>, declared: Record<string, string>, stack: Record<string, string>): Record<string, unknown> {
   const request: Record<string, unknown> = { ...requestShape(api), ...declared, ...stack };
-  const required = [...Object.entries(MODIFY_API_MODELS.ModifyApiRequest).filter(([, spec]) => !spec.endsWith('?')).map(([name]) => name), ...WEBSOCKET_REQUIRED];
+  const required = [
+    ...Object.entries(MODIFY_API_MODELS.ModifyApiRequest)
+      .filter(([, spec]) => !spec.endsWith('?'))
+      .map(([name]) => name),
+    ...WEBSOCKET_REQUIRED,
+  ];
   const missing = required.filter((field) => request[field] === undefined);
   if (missing.length > 0) throw new ApiShapeError(`DescribeApi did not return ${missing.join(', ')}, which ModifyApi requires; the API was not changed`);
   return request;
@@ -129,13 +139,17 @@ export function modifyApiRequest(api: Record<string, unknown>, declared: Record<
  * or in key order have the same one.
  */
 export function apiFingerprint(api: Record<string, unknown>): string {
-  return createHash('sha256').update(canonicalJson(requestShape(api))).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson(requestShape(api)))
+    .digest('hex');
 }
 
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
     return `{${entries.join(',')}}`;
   }
   return JSON.stringify(value);

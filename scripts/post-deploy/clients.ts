@@ -32,7 +32,11 @@ export interface CloudApi {
   modifyApi(req: Record<string, unknown>): Promise<any>;
   releaseService(req: { ServiceId: string; EnvironmentName: string; ReleaseDesc: string }): Promise<any>;
   getFunction(req: { FunctionName: string; Namespace: string }): Promise<any>;
-  updateFunctionConfiguration(req: { FunctionName: string; Namespace: string; Environment: { Variables: Array<{ Key: string; Value: string }> } }): Promise<any>;
+  updateFunctionConfiguration(req: {
+    FunctionName: string;
+    Namespace: string;
+    Environment: { Variables: Array<{ Key: string; Value: string }> };
+  }): Promise<any>;
 }
 
 export interface RetryOptions {
@@ -85,7 +89,10 @@ export function createCloudApi(region: string, env: NodeJS.ProcessEnv = process.
   const credential = { secretId: secretId!, secretKey: secretKey!, token: env[CredentialEnv.SECURITY_TOKEN] || undefined };
   const apigw = new ApiGatewayClient({ credential, region, profile: { httpProfile: httpProfile('apigateway') } });
   const scf = new ScfClient({ credential, region, profile: { httpProfile: httpProfile('scf') } });
-  const retried = <A, R>(what: string, fn: (a: A) => Promise<R>) => (a: A) => withRetry(what, () => fn(a), retry);
+  const retried =
+    <A, R>(what: string, fn: (a: A) => Promise<R>) =>
+    (a: A) =>
+      withRetry(what, () => fn(a), retry);
   return {
     describeApi: retried('DescribeApi', (r) => apigw.DescribeApi(r)),
     modifyApi: retried('ModifyApi', (r) => apigw.ModifyApi(r as never)),

@@ -126,7 +126,11 @@ export async function runPostDeploy(input: PostDeployInput, api: CloudApi, optio
     let release = last;
     if (releaseReason) {
       log(`      ReleaseService ${input.serviceId} to ${input.environment}: ${releaseReason}`);
-      const answer = await api.releaseService({ ServiceId: input.serviceId, EnvironmentName: input.environment, ReleaseDesc: `chat api ${fingerprint.slice(0, 12)}` });
+      const answer = await api.releaseService({
+        ServiceId: input.serviceId,
+        EnvironmentName: input.environment,
+        ReleaseDesc: `chat api ${fingerprint.slice(0, 12)}`,
+      });
       const version = answer?.Result?.ReleaseVersion;
       release = { fingerprint, environment: input.environment, ...(typeof version === 'string' && version ? { version } : {}), at: new Date().toISOString() };
       finish('release the service if the API changed', `ReleaseService to ${input.environment}`);
@@ -138,7 +142,8 @@ export async function runPostDeploy(input: PostDeployInput, api: CloudApi, optio
 
     // 2. The reverse-push address.
     const url = String(live.InternalDomain ?? '');
-    if (!/^https?:\/\//.test(url)) throw new CodedError('InternalDomainMissing', `DescribeApi returned no usable InternalDomain (${JSON.stringify(live.InternalDomain ?? null)})`);
+    if (!/^https?:\/\//.test(url))
+      throw new CodedError('InternalDomainMissing', `DescribeApi returned no usable InternalDomain (${JSON.stringify(live.InternalDomain ?? null)})`);
     log(`[2/4] push address ${url}`);
     finish('read the push address');
 
@@ -162,7 +167,13 @@ export async function runPostDeploy(input: PostDeployInput, api: CloudApi, optio
 
     // 4. State (synth feeds url back, so the next deploy plans no change; the release, so the next run releases only on a change) and outputs.
     const state: DeployState = {
-      version: 1, stack: input.stack, region: input.region, serviceId: input.serviceId, apiId: input.apiId, url, updatedAt: new Date().toISOString(),
+      version: 1,
+      stack: input.stack,
+      region: input.region,
+      serviceId: input.serviceId,
+      apiId: input.apiId,
+      url,
+      updatedAt: new Date().toISOString(),
       ...(release ? { release } : {}),
     };
     const stateSame = previous && JSON.stringify({ ...previous, updatedAt: '' }) === JSON.stringify({ ...state, updatedAt: '' });
@@ -182,8 +193,14 @@ export async function runPostDeploy(input: PostDeployInput, api: CloudApi, optio
     const outputsChanged = writeIfChanged(outputsFile, JSON.stringify(outputs, null, 2) + '\n');
     finish('write the outputs file');
     const changed = bindingsChanged || released || functionsUpdated.length > 0 || !stateSame || outputsChanged;
-    log(`[4/4] ${stateSame ? 'deploy state unchanged' : `deploy state written to ${path.relative(process.cwd(), stateFile)}`}; outputs in ${path.relative(process.cwd(), outputsFile)}`);
-    const summary = [bindingsChanged && 'bindings set', released && `released to ${input.environment}`, functionsUpdated.length && `url injected into ${functionsUpdated.length} function(s)`];
+    log(
+      `[4/4] ${stateSame ? 'deploy state unchanged' : `deploy state written to ${path.relative(process.cwd(), stateFile)}`}; outputs in ${path.relative(process.cwd(), outputsFile)}`,
+    );
+    const summary = [
+      bindingsChanged && 'bindings set',
+      released && `released to ${input.environment}`,
+      functionsUpdated.length && `url injected into ${functionsUpdated.length} function(s)`,
+    ];
     log(changed ? `post-deploy done: ${summary.filter(Boolean).join(', ') || 'files updated'}` : 'post-deploy: nothing to change');
     return { bindingsChanged, released, releaseReason, release, url, functionsUpdated, stateFile, outputsFile, changed };
   } catch (err) {

@@ -52,7 +52,9 @@ function checkAttribute(value: unknown, attribute: SchemaAttribute, p: string, c
 export function checkBlock(value: unknown, blockType: SchemaBlockType, p: string, ctx: Context): void {
   if (value == null) return;
   if (typeof value !== 'object') {
-    const why = isTemplateString(value) ? 'a block cannot be set from an expression (a dynamic block can)' : 'expected a block (a JSON object or a list of them)';
+    const why = isTemplateString(value)
+      ? 'a block cannot be set from an expression (a dynamic block can)'
+      : 'expected a block (a JSON object or a list of them)';
     report(ctx, p, IssueCode.BAD_NESTING, `${why}, got ${describe(value)}`);
     return;
   }
@@ -100,7 +102,12 @@ function checkDynamic(value: unknown, block: SchemaBlock, p: string, ctx: Contex
     }
     for (const key of Object.keys(spec)) {
       if (![COMMENT, 'for_each', 'iterator', 'labels', 'content'].includes(key)) {
-        report(ctx, join(np, key), IssueCode.UNKNOWN_ATTRIBUTE, `unknown attribute "${key}" in a dynamic block${suggest(key, ['for_each', 'iterator', 'labels', 'content']) ?? ''}`);
+        report(
+          ctx,
+          join(np, key),
+          IssueCode.UNKNOWN_ATTRIBUTE,
+          `unknown attribute "${key}" in a dynamic block${suggest(key, ['for_each', 'iterator', 'labels', 'content']) ?? ''}`,
+        );
       }
     }
     if (spec.for_each == null) report(ctx, join(np, 'for_each'), IssueCode.MISSING_REQUIRED, 'a dynamic block needs for_each');
@@ -117,10 +124,13 @@ export function checkType(value: unknown, type: CtyType, p: string, ctx: Context
   const wrong = () => report(ctx, p, IssueCode.WRONG_TYPE, `expected ${typeName(type)}, got ${describe(value)}`);
   if (typeof type === 'string') {
     const ok =
-      type === 'string' ? ['string', 'number', 'boolean'].includes(typeof value) // numbers and bools convert to strings
-      : type === 'number' ? (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && NUMERIC.test(value))
-      : type === 'bool' ? typeof value === 'boolean' || value === 'true' || value === 'false'
-      : true;
+      type === 'string'
+        ? ['string', 'number', 'boolean'].includes(typeof value) // numbers and bools convert to strings
+        : type === 'number'
+          ? (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && NUMERIC.test(value))
+          : type === 'bool'
+            ? typeof value === 'boolean' || value === 'true' || value === 'false'
+            : true;
     if (!ok) wrong();
     return;
   }
@@ -173,4 +183,3 @@ function typeName(type: CtyType): string {
       return `${type[0]}(${typeName(type[1])})`;
   }
 }
-

@@ -28,13 +28,34 @@ export const CONNECTION: SchemaBlockType = {
   nesting_mode: 'single',
   block: {
     attributes: {
-      type: opt('string'), host: req('string'), port: opt('number'), user: opt('string'), password: opt('string'),
-      timeout: opt('string'), script_path: opt('string'), private_key: opt('string'), certificate: opt('string'),
-      agent: opt('bool'), agent_identity: opt('string'), host_key: opt('string'), target_platform: opt('string'),
-      https: opt('bool'), insecure: opt('bool'), use_ntlm: opt('bool'), cacert: opt('string'),
-      bastion_host: opt('string'), bastion_host_key: opt('string'), bastion_port: opt('number'), bastion_user: opt('string'),
-      bastion_password: opt('string'), bastion_private_key: opt('string'), bastion_certificate: opt('string'),
-      proxy_scheme: opt('string'), proxy_host: opt('string'), proxy_port: opt('number'), proxy_user_name: opt('string'),
+      type: opt('string'),
+      host: req('string'),
+      port: opt('number'),
+      user: opt('string'),
+      password: opt('string'),
+      timeout: opt('string'),
+      script_path: opt('string'),
+      private_key: opt('string'),
+      certificate: opt('string'),
+      agent: opt('bool'),
+      agent_identity: opt('string'),
+      host_key: opt('string'),
+      target_platform: opt('string'),
+      https: opt('bool'),
+      insecure: opt('bool'),
+      use_ntlm: opt('bool'),
+      cacert: opt('string'),
+      bastion_host: opt('string'),
+      bastion_host_key: opt('string'),
+      bastion_port: opt('number'),
+      bastion_user: opt('string'),
+      bastion_password: opt('string'),
+      bastion_private_key: opt('string'),
+      bastion_certificate: opt('string'),
+      proxy_scheme: opt('string'),
+      proxy_host: opt('string'),
+      proxy_port: opt('number'),
+      proxy_user_name: opt('string'),
       proxy_user_password: opt('string'),
     },
   },
@@ -44,8 +65,12 @@ const PROVISIONER_COMMON: Record<string, SchemaAttribute> = { when: opt('string'
 export const PROVISIONERS: Record<string, SchemaBlock> = {
   'local-exec': {
     attributes: {
-      command: req('string'), working_dir: opt('string'), interpreter: opt(['list', 'string']),
-      environment: opt(['map', 'string']), quiet: opt('bool'), ...PROVISIONER_COMMON,
+      command: req('string'),
+      working_dir: opt('string'),
+      interpreter: opt(['list', 'string']),
+      environment: opt(['map', 'string']),
+      quiet: opt('bool'),
+      ...PROVISIONER_COMMON,
     },
     block_types: { connection: CONNECTION },
   },
@@ -66,8 +91,10 @@ export const RESOURCE_LIFECYCLE: SchemaBlockType = {
   nesting_mode: 'single',
   block: {
     attributes: {
-      create_before_destroy: opt('bool'), prevent_destroy: opt('bool'),
-      ignore_changes: opt('dynamic'), replace_triggered_by: opt(['list', 'string']),
+      create_before_destroy: opt('bool'),
+      prevent_destroy: opt('bool'),
+      ignore_changes: opt('dynamic'),
+      replace_triggered_by: opt(['list', 'string']),
     },
     block_types: { precondition: CONDITION, postcondition: CONDITION },
   },
@@ -79,7 +106,14 @@ export const OUTPUT_BLOCK: SchemaBlock = {
   block_types: { precondition: CONDITION },
 };
 export const VARIABLE_BLOCK: SchemaBlock = {
-  attributes: { type: opt('string'), default: opt('dynamic'), description: opt('string'), sensitive: opt('bool'), nullable: opt('bool'), ephemeral: opt('bool') },
+  attributes: {
+    type: opt('string'),
+    default: opt('dynamic'),
+    description: opt('string'),
+    sensitive: opt('bool'),
+    nullable: opt('bool'),
+    ephemeral: opt('bool'),
+  },
   block_types: { validation: CONDITION },
 };
 
@@ -94,6 +128,10 @@ export const TOP_LEVEL_KINDS = new Map<string, NameKind>(
   ['terraform', 'provider', 'resource', 'data', 'output', 'locals', 'variable', 'module', 'moved', 'import', 'removed', 'check'].map((k) => [k, 'block']),
 );
 export const TERRAFORM_KINDS = new Map<string, NameKind>([
-  ['required_version', 'attribute'], ['experiments', 'attribute'], ['required_providers', 'block'],
-  ['backend', 'block'], ['cloud', 'block'], ['provider_meta', 'block'],
+  ['required_version', 'attribute'],
+  ['experiments', 'attribute'],
+  ['required_providers', 'block'],
+  ['backend', 'block'],
+  ['cloud', 'block'],
+  ['provider_meta', 'block'],
 ]);

@@ -25,8 +25,15 @@ export interface Context {
 /** Collects what the document declares, so references can be resolved in any order. */
 export function createContext(doc: Record<string, unknown>, index: SchemaIndex): Context {
   const ctx: Context = {
-    issues: [], index, resources: new Map(), data: new Map(), modules: new Set(), providers: new Set(),
-    requiredProviders: new Map(), usedProviders: new Set(), defaultUsers: new Map(),
+    issues: [],
+    index,
+    resources: new Map(),
+    data: new Map(),
+    modules: new Set(),
+    providers: new Set(),
+    requiredProviders: new Map(),
+    usedProviders: new Set(),
+    defaultUsers: new Map(),
   };
   for (const kind of ['resource', 'data'] as const) {
     const declared = kind === 'resource' ? ctx.resources : ctx.data;

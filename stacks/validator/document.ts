@@ -3,7 +3,20 @@
  * their requirements, the `terraform` block, outputs and modules.
  */
 import { checkBlock, checkBody, checkType } from './bodies';
-import { BARE_REFERENCE_KEYS, CONNECTION, DATA_LIFECYCLE, DATA_META, OUTPUT_BLOCK, OUTPUT_META, PROVIDER_META, PROVISIONER_ENUMS, PROVISIONERS, RESOURCE_LIFECYCLE, RESOURCE_META, TERRAFORM_KINDS } from './builtins';
+import {
+  BARE_REFERENCE_KEYS,
+  CONNECTION,
+  DATA_LIFECYCLE,
+  DATA_META,
+  OUTPUT_BLOCK,
+  OUTPUT_META,
+  PROVIDER_META,
+  PROVISIONER_ENUMS,
+  PROVISIONERS,
+  RESOURCE_LIFECYCLE,
+  RESOURCE_META,
+  TERRAFORM_KINDS,
+} from './builtins';
 import { type Context, report, reportUnknown } from './context';
 import { IssueCode } from './issues';
 import { bodiesOf, COMMENT, describe, index, isObject, join, labelled, providerConfigs } from './json';
@@ -23,7 +36,12 @@ export function checkResources(value: unknown, kind: 'resource' | 'data', ctx: C
     }
     const bodies = labelled(byName);
     if (!bodies) {
-      report(ctx, typePath, IssueCode.BAD_NESTING, `expected an object of named ${kind === 'resource' ? 'resources' : 'data sources'}, got ${describe(byName)}`);
+      report(
+        ctx,
+        typePath,
+        IssueCode.BAD_NESTING,
+        `expected an object of named ${kind === 'resource' ? 'resources' : 'data sources'}, got ${describe(byName)}`,
+      );
       return;
     }
     for (const [name, body] of bodies) {
@@ -89,7 +107,12 @@ function checkLifecycle(value: unknown, known: TypeSchema | undefined, kind: 're
       // Terraform reads these strings as bare traversals: "${…}" fails with "Invalid character"
       // (cdktf renders a resource given here that way).
       if (typeof entry === 'string' && isTemplateString(entry)) {
-        report(ctx, ip, IssueCode.BAD_REFERENCE, `replace_triggered_by takes bare references such as "terraform_data.build", not a template: ${describe(entry)}`);
+        report(
+          ctx,
+          ip,
+          IssueCode.BAD_REFERENCE,
+          `replace_triggered_by takes bare references such as "terraform_data.build", not a template: ${describe(entry)}`,
+        );
       } else if (typeof entry === 'string') {
         for (const parts of traversals(entry)) checkTraversal(parts, ip, ctx, NO_SCOPE);
       }
@@ -138,7 +161,12 @@ export function checkProviders(value: unknown, ctx: Context): void {
     if (!info && !unknown.has(name)) {
       unknown.add(name);
       const known = [...ctx.index.providers.keys()].join(', ');
-      report(ctx, join('provider', name), IssueCode.UNKNOWN_PROVIDER, `the schema has no provider "${name}" (it has ${known})${suggest(name, ctx.index.providers.keys()) ?? ''}`);
+      report(
+        ctx,
+        join('provider', name),
+        IssueCode.UNKNOWN_PROVIDER,
+        `the schema has no provider "${name}" (it has ${known})${suggest(name, ctx.index.providers.keys()) ?? ''}`,
+      );
     }
     if (info) ctx.usedProviders.add(name);
     if (!isObject(config.body)) {
@@ -188,7 +216,12 @@ export function checkProviderRequirements(ctx: Context): void {
     }
     for (const key of Object.keys(required.entry)) {
       if (key !== COMMENT && key !== 'source' && key !== 'version' && key !== 'configuration_aliases') {
-        report(ctx, join(p, key), IssueCode.UNKNOWN_ATTRIBUTE, `unknown attribute "${key}"${suggest(key, ['source', 'version', 'configuration_aliases']) ?? ''}`);
+        report(
+          ctx,
+          join(p, key),
+          IssueCode.UNKNOWN_ATTRIBUTE,
+          `unknown attribute "${key}"${suggest(key, ['source', 'version', 'configuration_aliases']) ?? ''}`,
+        );
       }
     }
     const source = required.entry.source;
@@ -204,7 +237,12 @@ export function checkProviderRequirements(ctx: Context): void {
   for (const [name, users] of ctx.defaultUsers) {
     if (ctx.providers.has(name)) continue;
     const more = users.length > 1 ? ` and ${users.length - 1} more` : '';
-    report(ctx, join('provider', name), IssueCode.MISSING_PROVIDER, `${users[0]}${more} ${users.length > 1 ? 'use' : 'uses'} provider ${name}, which has no provider block`);
+    report(
+      ctx,
+      join('provider', name),
+      IssueCode.MISSING_PROVIDER,
+      `${users[0]}${more} ${users.length > 1 ? 'use' : 'uses'} provider ${name}, which has no provider block`,
+    );
   }
 }
 

@@ -55,7 +55,8 @@ export function checkTraversal(parts: string[], p: string, ctx: Context, scope: 
   if (root === 'module') {
     const name = parts[1];
     if (name && !ctx.modules.has(name)) report(ctx, p, IssueCode.UNKNOWN_REFERENCE, `module.${name} is not declared`);
-    else if (name && wholeObject && parts.length > 2) report(ctx, p, IssueCode.BAD_REFERENCE, `depends_on takes whole modules: drop ".${parts.slice(2).join('.')}"`);
+    else if (name && wholeObject && parts.length > 2)
+      report(ctx, p, IssueCode.BAD_REFERENCE, `depends_on takes whole modules: drop ".${parts.slice(2).join('.')}"`);
     return;
   }
   const isData = root === 'data';
@@ -70,9 +71,7 @@ export function checkTraversal(parts: string[], p: string, ctx: Context, scope: 
   const declared = (isData ? ctx.data : ctx.resources).get(type);
   if (!declared?.has(name)) {
     const what = isData ? 'data source' : 'resource';
-    const detail = declared?.size
-      ? `declared ${type}: ${[...declared].join(', ')}${suggest(name, declared) ?? ''}`
-      : `there is no ${what} of type ${type}`;
+    const detail = declared?.size ? `declared ${type}: ${[...declared].join(', ')}${suggest(name, declared) ?? ''}` : `there is no ${what} of type ${type}`;
     report(ctx, p, IssueCode.UNKNOWN_REFERENCE, `${address} is not declared (${detail})`);
     return;
   }
@@ -84,7 +83,12 @@ export function checkTraversal(parts: string[], p: string, ctx: Context, scope: 
   const known = (isData ? ctx.index.data : ctx.index.resources).get(type);
   // An unknown type has been reported where it is declared.
   if (!known || attribute === 'id' || hasName(known.block, attribute)) return;
-  report(ctx, p, IssueCode.UNKNOWN_REFERENCE, `${type} has no attribute "${attribute}" (in ${address}.${attribute})${suggest(attribute, namesOf(known.block).keys()) ?? ''}`);
+  report(
+    ctx,
+    p,
+    IssueCode.UNKNOWN_REFERENCE,
+    `${type} has no attribute "${attribute}" (in ${address}.${attribute})${suggest(attribute, namesOf(known.block).keys()) ?? ''}`,
+  );
 }
 
 export function checkDependsOn(value: unknown, p: string, ctx: Context): void {

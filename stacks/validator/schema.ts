@@ -11,13 +11,7 @@ import { isObject } from './json';
 
 /** A cty type in its JSON form. An object type may list its optional attributes third. */
 export type CtyType =
-  | 'string'
-  | 'number'
-  | 'bool'
-  | 'dynamic'
-  | ['list' | 'set' | 'map', CtyType]
-  | ['object', Record<string, CtyType>, string[]?]
-  | ['tuple', CtyType[]];
+  'string' | 'number' | 'bool' | 'dynamic' | ['list' | 'set' | 'map', CtyType] | ['object', Record<string, CtyType>, string[]?] | ['tuple', CtyType[]];
 
 export interface SchemaAttribute {
   type?: CtyType;

@@ -37,7 +37,13 @@ export function templateParts(s: string): { parts: TemplatePart[]; unterminated:
       const end = braceEnd(s, i + 2);
       flush();
       if (end < 0) return { parts, unterminated: true };
-      parts.push({ kind: c === '$' ? 'interpolation' : 'directive', expression: s.slice(i + 2, end).replace(/^~/, '').replace(/~$/, '') });
+      parts.push({
+        kind: c === '$' ? 'interpolation' : 'directive',
+        expression: s
+          .slice(i + 2, end)
+          .replace(/^~/, '')
+          .replace(/~$/, ''),
+      });
       i = end;
     } else {
       text += c;

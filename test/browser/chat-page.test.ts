@@ -26,7 +26,15 @@ describe('the chat page in a real browser', () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       // No sandbox as root; no background traffic on a machine without network.
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }, 120_000);
 
@@ -53,10 +61,13 @@ describe('the chat page in a real browser', () => {
     const bob = await openChat();
     // Retry until bob's registration is visible to alice's transport.
     await expect
-      .poll(async () => {
-        await send(alice, 'hi bob');
-        return bob.locator('.msg:not(.mine) .text', { hasText: 'hi bob' }).count();
-      }, { timeout: 20_000, interval: 750 })
+      .poll(
+        async () => {
+          await send(alice, 'hi bob');
+          return bob.locator('.msg:not(.mine) .text', { hasText: 'hi bob' }).count();
+        },
+        { timeout: 20_000, interval: 750 },
+      )
       .toBeGreaterThan(0);
     await expect.poll(() => bob.locator('#online').getAttribute('data-count')).toBe('2');
     const meta = await bob.locator('.msg:not(.mine) .meta').first().textContent();
@@ -73,10 +84,13 @@ describe('the chat page in a real browser', () => {
     const bob = await openChat();
     const attack = '<img src=x onerror="window.__pwned=1"><b id="injected">bold</b>';
     await expect
-      .poll(async () => {
-        await send(alice, attack);
-        return bob.locator('.msg:not(.mine) .text', { hasText: 'onerror' }).count();
-      }, { timeout: 20_000, interval: 750 })
+      .poll(
+        async () => {
+          await send(alice, attack);
+          return bob.locator('.msg:not(.mine) .text', { hasText: 'onerror' }).count();
+        },
+        { timeout: 20_000, interval: 750 },
+      )
       .toBeGreaterThan(0);
     expect(await bob.locator('.msg:not(.mine) .text').first().textContent()).toBe(attack);
     expect(await bob.locator('#injected').count()).toBe(0);

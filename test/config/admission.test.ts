@@ -77,7 +77,8 @@ describe('where the admission secret is checked', () => {
     process.env.CHAT_PROD_ADMISSION_SECRET = 'short';
     try {
       // No bundles given: without the check, synth would refuse for want of them instead.
-      const synth = () => synthesizeApps({ config: loadConfig(), outdir: path.join(dir, 'synth'), bundles: {}, env: { CHAT_DEPLOY_STATE_DIR: path.join(dir, 'state') } });
+      const synth = () =>
+        synthesizeApps({ config: loadConfig(), outdir: path.join(dir, 'synth'), bundles: {}, env: { CHAT_DEPLOY_STATE_DIR: path.join(dir, 'state') } });
       expect(synth).toThrow(AdmissionSecretError);
       expect(synth).toThrow(/stage prod: CHAT_PROD_ADMISSION_SECRET is 5 bytes/);
     } finally {
@@ -120,7 +121,10 @@ describe('where the admission secret is checked', () => {
     // A terraform that answers `version` only: the prerequisites pass, anything further fails.
     const bin = path.join(dir, 'bin');
     await mkdir(bin);
-    await writeFile(path.join(bin, 'terraform'), '#!/bin/sh\n[ "$1" = version ] && { echo "Terraform v1.9.0"; exit 0; }\necho "terraform $* is not available in this test" >&2; exit 1\n');
+    await writeFile(
+      path.join(bin, 'terraform'),
+      '#!/bin/sh\n[ "$1" = version ] && { echo "Terraform v1.9.0"; exit 0; }\necho "terraform $* is not available in this test" >&2; exit 1\n',
+    );
     await chmod(path.join(bin, 'terraform'), 0o755);
     const env = {
       ...process.env,
@@ -133,8 +137,11 @@ describe('where the admission secret is checked', () => {
       CHAT_DEPLOY_STATE_DIR: path.join(dir, 'state'),
     };
     const { code, out } = await new Promise<{ code: number; out: string }>((resolve) =>
-      execFile(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/deploy.ts'), '--stage', 'prod', '--region', 'ap-guangzhou'], { cwd: ROOT, env, timeout: 60_000 }, (err, stdout, stderr) =>
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', path.join(ROOT, 'scripts/deploy.ts'), '--stage', 'prod', '--region', 'ap-guangzhou'],
+        { cwd: ROOT, env, timeout: 60_000 },
+        (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
       ),
     );
     expect(out).toMatch(/admission secret refused:\n {2}- stage prod: CHAT_PROD_ADMISSION_SECRET is 5 bytes, fewer than the 16/);

@@ -63,7 +63,7 @@ describe('configuration', () => {
   });
 
   it('refuses broken JSON and a missing file with the file name', () => {
-    expect(() => loadConfig('/nonexistent/app.json')).toThrow(/invalid configuration in \/nonexistent\/app.json:\n  - cannot read the file/);
+    expect(() => loadConfig('/nonexistent/app.json')).toThrow(/invalid configuration in \/nonexistent\/app.json:\n {2}- cannot read the file/);
   });
 
   it('selects by flags, then by environment', () => {

@@ -12,7 +12,9 @@ import { startCos, useEnv, type CosFixture } from '../support/cos-fixture';
 import { fakeConnectionId } from '../support/populate';
 import { PushRecorder } from '../support/push-recorder';
 
-const text = (id: string, data: string | object) => ({ websocket: { action: 'data send', secConnectionID: id, dataType: 'text', data: typeof data === 'string' ? data : JSON.stringify(data) } });
+const text = (id: string, data: string | object) => ({
+  websocket: { action: 'data send', secConnectionID: id, dataType: 'text', data: typeof data === 'string' ? data : JSON.stringify(data) },
+});
 const binary = (id: string, data: Buffer) => ({ websocket: { action: 'data send', secConnectionID: id, dataType: 'binary', data: data.toString('base64') } });
 /** A stroke as a client might pack it: Float32 x,y pairs. */
 const stroke = (...points: number[]) => Buffer.from(new Float32Array(points).buffer);
@@ -45,10 +47,17 @@ describe('board app', () => {
     for (const id of [a, b, c]) await registry.add({ id, connectedAt: new Date().toISOString(), protocol: 'board' });
   });
 
-  const binariesTo = (id: string) => push.to(id).filter((p) => p.dataType === 'binary').map((p) => Buffer.from(p.data!, 'base64'));
+  const binariesTo = (id: string) =>
+    push
+      .to(id)
+      .filter((p) => p.dataType === 'binary')
+      .map((p) => Buffer.from(p.data!, 'base64'));
 
   it('speaks the board subprotocol', async () => {
-    const answer = await board.register({ requestContext: { sourceIp: '10.0.0.1' }, websocket: { action: 'connecting', secConnectionID: fakeConnectionId(), secWebSocketProtocol: 'board' } });
+    const answer = await board.register({
+      requestContext: { sourceIp: '10.0.0.1' },
+      websocket: { action: 'connecting', secConnectionID: fakeConnectionId(), secWebSocketProtocol: 'board' },
+    });
     expect(answer).toMatchObject({ errNo: 0, websocket: { secWebSocketProtocol: 'board' } });
   });
 
@@ -124,7 +133,10 @@ describe('board app', () => {
       push.reset();
       await board.transport(event);
       expect(push.jsonTo(a), code).toEqual([{ type: 'error', code, message: expect.any(String) }]);
-      expect(push.pushes.filter((p) => p.secConnectionID !== a || p.action === 'closing'), code).toEqual([]);
+      expect(
+        push.pushes.filter((p) => p.secConnectionID !== a || p.action === 'closing'),
+        code,
+      ).toEqual([]);
     }
     // The largest stroke allowed is taken.
     push.reset();

@@ -35,7 +35,10 @@ describe('cleanup', () => {
 
   it('answers malformed events with the reason instead of throwing', async () => {
     expect(await cleanup({})).toMatchObject({ errNo: ErrNo.NO_WEBSOCKET });
-    expect(await cleanup({ websocket: { action: 'data send', secConnectionID: 'x' } })).toMatchObject({ errNo: ErrNo.MALFORMED_EVENT, errMsg: expect.stringMatching(/"closing"/) });
+    expect(await cleanup({ websocket: { action: 'data send', secConnectionID: 'x' } })).toMatchObject({
+      errNo: ErrNo.MALFORMED_EVENT,
+      errMsg: expect.stringMatching(/"closing"/),
+    });
   });
 
   it('logs connection ids only in their short form', async () => {

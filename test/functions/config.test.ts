@@ -68,7 +68,10 @@ describe('function configuration', () => {
     expect(readRegistryExpiryDays({ REGISTRY_EXPIRY_DAYS: '0.25' })).toBe(0.25);
     for (const bad of ['0', '-2', 'soon', 'NaN', 'Infinity', '1d']) {
       expect(() => readRegistryExpiryDays({ REGISTRY_EXPIRY_DAYS: bad })).toThrow(
-        expect.objectContaining({ code: 'MISCONFIGURED', message: `environment variable REGISTRY_EXPIRY_DAYS must be a positive number of days, got "${bad}"` }),
+        expect.objectContaining({
+          code: 'MISCONFIGURED',
+          message: `environment variable REGISTRY_EXPIRY_DAYS must be a positive number of days, got "${bad}"`,
+        }),
       );
     }
   });

@@ -10,7 +10,13 @@ describe('chat messages', () => {
     expect(messageText('just words')).toBe('just words');
     const bytes = Buffer.from([0, 1, 2]);
     expect(relayed({ type: 'binary', data: bytes }, 'id', 2)).toBe(bytes);
-    expect(relayed({ type: 'text', text: '{"type":"message","text":"hi"}' }, 'id', 2)).toEqual({ type: 'message', from: shortId('id'), text: 'hi', online: 2, sentAt: expect.any(String) });
+    expect(relayed({ type: 'text', text: '{"type":"message","text":"hi"}' }, 'id', 2)).toEqual({
+      type: 'message',
+      from: shortId('id'),
+      text: 'hi',
+      online: 2,
+      sentAt: expect.any(String),
+    });
   });
 
   it('treats JSON that is not a chat message, and broken JSON, as the text itself', () => {

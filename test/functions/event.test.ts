@@ -58,7 +58,9 @@ describe('parseDataEvent', () => {
 
   it('refuses unknown data types, non-string data and missing fields', () => {
     expect(() => parseDataEvent({ websocket: { action: 'data send', secConnectionID: 'a', dataType: 'json', data: '' } })).toThrow(/dataType/);
-    expect(() => parseDataEvent({ websocket: { action: 'data send', secConnectionID: 'a', dataType: 'text', data: { x: 1 } } })).toThrow(/data must be a string/);
+    expect(() => parseDataEvent({ websocket: { action: 'data send', secConnectionID: 'a', dataType: 'text', data: { x: 1 } } })).toThrow(
+      /data must be a string/,
+    );
     expect(errNoOf(() => parseDataEvent({}))).toBe(ErrNo.NO_WEBSOCKET);
     expect(errNoOf(() => parseDataEvent({ websocket: { action: 'data send', dataType: 'text', data: '' } }))).toBe(ErrNo.MALFORMED_EVENT);
   });

@@ -10,7 +10,16 @@ const register = chat.register;
 
 function connecting(id: string, extra: Record<string, unknown> = {}) {
   return {
-    requestContext: { serviceId: 'service-abc', path: '/', httpMethod: 'GET', requestId: 'req-1', identity: {}, sourceIp: '10.0.2.14', stage: 'release', websocketEnable: true },
+    requestContext: {
+      serviceId: 'service-abc',
+      path: '/',
+      httpMethod: 'GET',
+      requestId: 'req-1',
+      identity: {},
+      sourceIp: '10.0.2.14',
+      stage: 'release',
+      websocketEnable: true,
+    },
     websocket: { action: 'connecting', secConnectionID: id, ...extra },
   };
 }
@@ -42,7 +51,9 @@ describe('register', () => {
 
   it('accepts, answers the chosen protocol without extensions, and records the connection', async () => {
     const id = 'Zm9vYmFyYmF6+/==cXV4cXV1eA==abcd';
-    const answer = await register(connecting(id, { secWebSocketProtocol: 'binary, chat', secWebSocketExtensions: 'permessage-deflate; client_max_window_bits' }));
+    const answer = await register(
+      connecting(id, { secWebSocketProtocol: 'binary, chat', secWebSocketExtensions: 'permessage-deflate; client_max_window_bits' }),
+    );
     expect(answer).toEqual({ errNo: 0, errMsg: 'ok', websocket: { action: 'connecting', secConnectionID: id, secWebSocketProtocol: 'chat' } });
     const record = await stored(id);
     expect(record).toMatchObject({ id, sourceIp: '10.0.2.14', protocol: 'chat' });
@@ -112,7 +123,10 @@ describe('register', () => {
           back();
         }
         for (const answer of answers) {
-          expect(answer).toMatchObject({ errNo: ErrNo.MISCONFIGURED, errMsg: expect.stringMatching(/^admission is configured but ADMISSION_SECRET is (empty|5 bytes|not set).*every connection is refused/) });
+          expect(answer).toMatchObject({
+            errNo: ErrNo.MISCONFIGURED,
+            errMsg: expect.stringMatching(/^admission is configured but ADMISSION_SECRET is (empty|5 bytes|not set).*every connection is refused/),
+          });
         }
         expect(logs.lines).toHaveLength(3);
         for (const line of logs.lines) expect(line).toMatchObject({ level: 'error', fn: 'register', msg: 'refused', errNo: 500, errMsg: answers[0].errMsg });
@@ -164,7 +178,10 @@ describe('register', () => {
   it('names a missing variable', async () => {
     const back = useEnv({ bucket: undefined });
     try {
-      expect(await register(connecting('cfg-id'))).toMatchObject({ errNo: ErrNo.MISCONFIGURED, errMsg: expect.stringMatching(/missing environment variable bucket/) });
+      expect(await register(connecting('cfg-id'))).toMatchObject({
+        errNo: ErrNo.MISCONFIGURED,
+        errMsg: expect.stringMatching(/missing environment variable bucket/),
+      });
     } finally {
       back();
     }

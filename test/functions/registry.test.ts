@@ -78,7 +78,11 @@ describe('ConnectionRegistry against the local COS store', () => {
         const chunks: Buffer[] = [];
         upRes.on('data', (c: Buffer) => chunks.push(c));
         upRes.on('end', () => {
-          const body = Buffer.from(Buffer.concat(chunks).toString('utf8').replace(/<NextMarker>[^<]*<\/NextMarker>/g, ''));
+          const body = Buffer.from(
+            Buffer.concat(chunks)
+              .toString('utf8')
+              .replace(/<NextMarker>[^<]*<\/NextMarker>/g, ''),
+          );
           const headers = { ...upRes.headers, 'content-length': String(body.length) };
           res.writeHead(upRes.statusCode ?? 502, headers).end(body);
         });

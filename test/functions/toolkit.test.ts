@@ -101,7 +101,10 @@ describe('defineApp', () => {
     await registry.add({ id, connectedAt: new Date().toISOString() });
     await app.transport(frame(id, 'hé'));
     await app.transport(frame(id, Buffer.from([1, 2, 3]).toString('base64'), 'binary'));
-    expect(got).toEqual([{ type: 'text', text: 'hé' }, { type: 'binary', data: Buffer.from([1, 2, 3]) }]);
+    expect(got).toEqual([
+      { type: 'text', text: 'hé' },
+      { type: 'binary', data: Buffer.from([1, 2, 3]) },
+    ]);
     expect(push.to(id).map((p) => [p.dataType, p.data])).toEqual([
       ['text', '{"echo":"hé"}'],
       ['text', 'plain'],

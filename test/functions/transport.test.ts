@@ -119,7 +119,12 @@ describe('transport', () => {
     expect(push.jsonTo(sender)).toEqual([{ type: 'ack', online: 2, delivered: 1 }]);
     expect(new Set(await registry.list())).toEqual(new Set([sender, live]));
     // So that the client, if it is still connected, reconnects and registers again.
-    expect(push.pushes.filter((p) => p.action === 'closing').map((p) => p.secConnectionID).sort()).toEqual([odd1, odd2].sort());
+    expect(
+      push.pushes
+        .filter((p) => p.action === 'closing')
+        .map((p) => p.secConnectionID)
+        .sort(),
+    ).toEqual([odd1, odd2].sort());
     expect(push.to(live).map((p) => p.action)).toEqual(['data send']);
     const refused = warnings.lines.filter((l) => l.msg === 'push refused: closing the connection so that it registers again');
     expect(refused).toEqual([expect.objectContaining({ level: 'warn', fn: 'transport', errNo: 1, errMsg: 'connection not found', count: 2 })]);
@@ -172,7 +177,10 @@ describe('transport', () => {
     for (const bad of ['0', '-1', 'a day', 'Infinity']) {
       const back = useEnv({ REGISTRY_EXPIRY_DAYS: bad });
       try {
-        expect(await transport(frame(sender, 'x'))).toMatchObject({ errNo: 500, errMsg: `environment variable REGISTRY_EXPIRY_DAYS must be a positive number of days, got "${bad}"` });
+        expect(await transport(frame(sender, 'x'))).toMatchObject({
+          errNo: 500,
+          errMsg: `environment variable REGISTRY_EXPIRY_DAYS must be a positive number of days, got "${bad}"`,
+        });
       } finally {
         back();
       }

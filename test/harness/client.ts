@@ -104,7 +104,11 @@ export class TestClient {
   }
 
   /** Opens the socket and hands it to `make`, so a subclass's `connect` yields its own class. */
-  protected static open<T extends TestClient>(url: string, { protocols = [], timeoutMs = DEFAULT_TIMEOUT_MS }: ConnectOptions, make: (ws: WebSocket) => T): Promise<T> {
+  protected static open<T extends TestClient>(
+    url: string,
+    { protocols = [], timeoutMs = DEFAULT_TIMEOUT_MS }: ConnectOptions,
+    make: (ws: WebSocket) => T,
+  ): Promise<T> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, protocols, { handshakeTimeout: timeoutMs, perMessageDeflate: false });
       const client = make(ws);
@@ -170,13 +174,17 @@ export class TestClient {
    * @param what named in the failure @default 'a JSON message'
    */
   nextJson<T = any>(predicate: (value: any) => boolean = () => true, timeoutMs = DEFAULT_TIMEOUT_MS, what = 'a JSON message'): Promise<T> {
-    return this.waitFor(what, () => {
-      const index = this.received.findIndex((r, i) => !this.taken.has(i) && r.json !== undefined && predicate(r.json));
-      if (index < 0) return undefined;
-      this.taken.add(index);
-      // Wrapped: the message itself may be falsy (0, null, false).
-      return { value: this.received[index].json as T };
-    }, timeoutMs).then((found) => found.value);
+    return this.waitFor(
+      what,
+      () => {
+        const index = this.received.findIndex((r, i) => !this.taken.has(i) && r.json !== undefined && predicate(r.json));
+        if (index < 0) return undefined;
+        this.taken.add(index);
+        // Wrapped: the message itself may be falsy (0, null, false).
+        return { value: this.received[index].json as T };
+      },
+      timeoutMs,
+    ).then((found) => found.value);
   }
 
   /**

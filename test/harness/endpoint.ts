@@ -185,12 +185,18 @@ export function deployedApp(options: DeployedAppOptions = {}): AppEndpoint {
   const app = options.app ?? defaultApp(config);
   const targets = targetsFor(config, { app, stage: options.stage, region: options.region });
   if (targets.length > 1) {
-    throw new HarnessError('ERR_AMBIGUOUS_TARGET', `choose one stack with stage and region; app ${app} has ${targets.map((t) => `${t.name} (stage ${t.stage}, region ${t.region})`).join(', ')}`);
+    throw new HarnessError(
+      'ERR_AMBIGUOUS_TARGET',
+      `choose one stack with stage and region; app ${app} has ${targets.map((t) => `${t.name} (stage ${t.stage}, region ${t.region})`).join(', ')}`,
+    );
   }
   const target = targets[0];
   const file = outputsPath(target.name, env);
   if (!existsSync(file)) {
-    throw new HarnessError('ERR_NO_OUTPUTS', `no outputs for ${target.name} at ${shown(file)}: deploy it first (npm run deploy -- --app ${target.app} --stage ${target.stage} --region ${target.region})`);
+    throw new HarnessError(
+      'ERR_NO_OUTPUTS',
+      `no outputs for ${target.name} at ${shown(file)}: deploy it first (npm run deploy -- --app ${target.app} --stage ${target.stage} --region ${target.region})`,
+    );
   }
   let outputs: { stack?: unknown; clientUrl?: unknown };
   try {
@@ -198,8 +204,10 @@ export function deployedApp(options: DeployedAppOptions = {}): AppEndpoint {
   } catch (err) {
     throw new HarnessError('ERR_BAD_OUTPUTS', `${shown(file)} is not valid JSON (${(err as Error).message}); deploy again to rewrite it`);
   }
-  if (typeof outputs !== 'object' || outputs === null || Array.isArray(outputs)) throw new HarnessError('ERR_BAD_OUTPUTS', `${shown(file)} is not a JSON object; deploy again to rewrite it`);
-  if (outputs.stack !== undefined && outputs.stack !== target.name) throw new HarnessError('ERR_BAD_OUTPUTS', `${shown(file)} belongs to stack "${String(outputs.stack)}", not "${target.name}"`);
+  if (typeof outputs !== 'object' || outputs === null || Array.isArray(outputs))
+    throw new HarnessError('ERR_BAD_OUTPUTS', `${shown(file)} is not a JSON object; deploy again to rewrite it`);
+  if (outputs.stack !== undefined && outputs.stack !== target.name)
+    throw new HarnessError('ERR_BAD_OUTPUTS', `${shown(file)} belongs to stack "${String(outputs.stack)}", not "${target.name}"`);
   if (typeof outputs.clientUrl !== 'string' || !outputs.clientUrl) throw new HarnessError('ERR_NO_CLIENT_URL', `${shown(file)} has no clientUrl`);
   const url = checkedUrl(outputs.clientUrl, `${shown(file)}'s clientUrl`);
   const admissionSecret = options.admissionSecret ?? secretOf(target, env);
@@ -225,7 +233,14 @@ export function endpointFromEnv(env: NodeJS.ProcessEnv = process.env, { app }: {
   if (!env.WS_URL) return undefined;
   const url = checkedUrl(env.WS_URL, 'WS_URL');
   const admissionSecret = env.ADMISSION_SECRET || undefined;
-  return { url, local: false, app: env.APP || app || defaultApp(configFrom(undefined, env)), admissionSecret, protocols: protocolsWith(admissionSecret), stop: async () => {} };
+  return {
+    url,
+    local: false,
+    app: env.APP || app || defaultApp(configFrom(undefined, env)),
+    admissionSecret,
+    protocols: protocolsWith(admissionSecret),
+    stop: async () => {},
+  };
 }
 
 /**

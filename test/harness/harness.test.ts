@@ -8,7 +8,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAdmissionToken } from '../../functions/lib/admission';
-import { deployedApp, endpointFromEnv, HandshakeRefused, HarnessError, newAdmissionSecret, openAppEndpoint, startLocalApp, TestClient, WaitFailed, type AppEndpoint } from '.';
+import {
+  deployedApp,
+  endpointFromEnv,
+  HandshakeRefused,
+  HarnessError,
+  newAdmissionSecret,
+  openAppEndpoint,
+  startLocalApp,
+  TestClient,
+  WaitFailed,
+  type AppEndpoint,
+} from '.';
 
 /** The outcome of a promise that should reject, as the error. */
 async function failure(promise: Promise<unknown>): Promise<unknown> {
@@ -74,7 +85,11 @@ describe('a local app', () => {
     const client = await connect();
     const err = await failure(client.waitFor('a message that never comes', () => client.json((m) => m.type === 'never')[0], 300));
     expect(err).toBeInstanceOf(WaitFailed);
-    expect(err).toMatchObject({ code: 'ERR_WAIT_TIMEOUT', what: 'a message that never comes', message: 'timed out after 300 ms waiting for a message that never comes' });
+    expect(err).toMatchObject({
+      code: 'ERR_WAIT_TIMEOUT',
+      what: 'a message that never comes',
+      message: 'timed out after 300 ms waiting for a message that never comes',
+    });
     const next = await failure(client.nextJson((m) => m.type === 'never', 300));
     expect(next).toMatchObject({ code: 'ERR_WAIT_TIMEOUT', message: 'timed out after 300 ms waiting for a JSON message' });
   });
@@ -107,7 +122,8 @@ describe('a deployed app', () => {
   afterAll(async () => {
     await rm(stateDir, { recursive: true, force: true });
   });
-  const writeOutputs = (stack: string, outputs: unknown) => writeFile(path.join(stateDir, `${stack}.outputs.json`), typeof outputs === 'string' ? outputs : JSON.stringify(outputs));
+  const writeOutputs = (stack: string, outputs: unknown) =>
+    writeFile(path.join(stateDir, `${stack}.outputs.json`), typeof outputs === 'string' ? outputs : JSON.stringify(outputs));
 
   it('endpointFromEnv reads WS_URL, ADMISSION_SECRET and APP; nothing without WS_URL', () => {
     expect(endpointFromEnv({})).toBeUndefined();
@@ -119,7 +135,9 @@ describe('a deployed app', () => {
     const [base, token] = admitted.protocols(['shout']);
     expect(base).toBe('shout');
     expect(verifyAdmissionToken('a-secret-of-enough-bytes', token).getTime()).toBeGreaterThan(Date.now());
-    expect(() => endpointFromEnv({ WS_URL: 'https://example.test/' })).toThrow(expect.objectContaining({ code: 'ERR_BAD_WS_URL', message: 'WS_URL must be a ws:// or wss:// URL, not https://example.test/' }));
+    expect(() => endpointFromEnv({ WS_URL: 'https://example.test/' })).toThrow(
+      expect.objectContaining({ code: 'ERR_BAD_WS_URL', message: 'WS_URL must be a ws:// or wss:// URL, not https://example.test/' }),
+    );
   });
 
   it('openAppEndpoint takes WS_URL when set, and refuses one that serves another app', async () => {
@@ -132,14 +150,23 @@ describe('a deployed app', () => {
 
   it('deployedApp reads the client URL from the stack outputs file, with the stage secret when set', async () => {
     const env = { CHAT_DEPLOY_STATE_DIR: stateDir };
-    await writeOutputs('chat-dev-gz', { stack: 'chat-dev-gz', clientUrl: 'wss://service-1.gz.example.test/release/', pushUrl: 'http://internal.example.test/api-1' });
+    await writeOutputs('chat-dev-gz', {
+      stack: 'chat-dev-gz',
+      clientUrl: 'wss://service-1.gz.example.test/release/',
+      pushUrl: 'http://internal.example.test/api-1',
+    });
     const dev = deployedApp({ app: 'chat', stage: 'dev', region: 'ap-guangzhou', env });
     expect(dev).toMatchObject({ url: 'wss://service-1.gz.example.test/release/', local: false, app: 'chat', stack: 'chat-dev-gz', admissionSecret: undefined });
     // The deployed push address is reachable from inside the cloud only.
     expect(dev.pushUrl).toBeUndefined();
     expect(dev.protocols(['chat'])).toEqual(['chat']);
     await writeOutputs('shout-prod-sh', { stack: 'shout-prod-sh', clientUrl: 'wss://service-2.sh.example.test/release/' });
-    const prod = deployedApp({ app: 'shout', stage: 'prod', region: 'ap-shanghai', env: { ...env, CHAT_PROD_ADMISSION_SECRET: 'prod-secret-of-enough-bytes' } });
+    const prod = deployedApp({
+      app: 'shout',
+      stage: 'prod',
+      region: 'ap-shanghai',
+      env: { ...env, CHAT_PROD_ADMISSION_SECRET: 'prod-secret-of-enough-bytes' },
+    });
     expect(prod).toMatchObject({ url: 'wss://service-2.sh.example.test/release/', stack: 'shout-prod-sh', admissionSecret: 'prod-secret-of-enough-bytes' });
     expect(prod.protocols(['shout'])).toHaveLength(2);
   });
@@ -159,12 +186,24 @@ describe('a deployed app', () => {
       message: `no outputs for chat-prod-gz at ${path.join(stateDir, 'chat-prod-gz.outputs.json')}: deploy it first (npm run deploy -- --app chat --stage prod --region ap-guangzhou)`,
     });
     await writeOutputs('chat-prod-gz', '{"clientUrl": ');
-    expect(refusal({ app: 'chat', stage: 'prod', region: 'ap-guangzhou' })).toMatchObject({ code: 'ERR_BAD_OUTPUTS', message: expect.stringMatching(/chat-prod-gz\.outputs\.json is not valid JSON/) });
+    expect(refusal({ app: 'chat', stage: 'prod', region: 'ap-guangzhou' })).toMatchObject({
+      code: 'ERR_BAD_OUTPUTS',
+      message: expect.stringMatching(/chat-prod-gz\.outputs\.json is not valid JSON/),
+    });
     await writeOutputs('chat-prod-gz', { stack: 'chat-prod-sh', clientUrl: 'wss://x.test/' });
-    expect(refusal({ app: 'chat', stage: 'prod', region: 'ap-guangzhou' })).toMatchObject({ code: 'ERR_BAD_OUTPUTS', message: expect.stringMatching(/belongs to stack "chat-prod-sh", not "chat-prod-gz"/) });
+    expect(refusal({ app: 'chat', stage: 'prod', region: 'ap-guangzhou' })).toMatchObject({
+      code: 'ERR_BAD_OUTPUTS',
+      message: expect.stringMatching(/belongs to stack "chat-prod-sh", not "chat-prod-gz"/),
+    });
     await writeOutputs('chat-prod-gz', { stack: 'chat-prod-gz', clientUrl: null });
-    expect(refusal({ app: 'chat', stage: 'prod', region: 'ap-guangzhou' })).toMatchObject({ code: 'ERR_NO_CLIENT_URL', message: expect.stringMatching(/chat-prod-gz\.outputs\.json has no clientUrl$/) });
-    expect(refusal({ app: 'chat', stage: 'prod' })).toMatchObject({ code: 'ERR_AMBIGUOUS_TARGET', message: expect.stringMatching(/chat-prod-gz .*chat-prod-sh/) });
+    expect(refusal({ app: 'chat', stage: 'prod', region: 'ap-guangzhou' })).toMatchObject({
+      code: 'ERR_NO_CLIENT_URL',
+      message: expect.stringMatching(/chat-prod-gz\.outputs\.json has no clientUrl$/),
+    });
+    expect(refusal({ app: 'chat', stage: 'prod' })).toMatchObject({
+      code: 'ERR_AMBIGUOUS_TARGET',
+      message: expect.stringMatching(/chat-prod-gz .*chat-prod-sh/),
+    });
   });
 
   it('an endpoint read from an outputs file is one the client connects to', async () => {

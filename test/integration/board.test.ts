@@ -135,10 +135,23 @@ describe(`board over ${remote ? process.env.WS_URL : 'the local cloud'}`, () => 
     await waitUntil(async () => ((await server.connections()).length === 0 ? true : undefined), "earlier connections' cleanups");
     const [a, b] = [await connect(), await connect()];
     // The command itself, as a user runs it, against this local cloud's data folder.
-    const run = spawn(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/announce.ts', '--app', 'board', '--data-dir', endpoint.dataDir!, '--text', 'maintenance at noon'], {
-      cwd: ROOT,
-      env: { ...process.env, LOG_LEVEL: 'warn' },
-    });
+    const run = spawn(
+      process.execPath,
+      [
+        path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+        'scripts/announce.ts',
+        '--app',
+        'board',
+        '--data-dir',
+        endpoint.dataDir!,
+        '--text',
+        'maintenance at noon',
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, LOG_LEVEL: 'warn' },
+      },
+    );
     let output = '';
     run.stdout.on('data', (c: Buffer) => (output += c));
     run.stderr.on('data', (c: Buffer) => (output += c));
@@ -146,7 +159,10 @@ describe(`board over ${remote ? process.env.WS_URL : 'the local cloud'}`, () => 
     expect(code, output).toBe(0);
     expect(output).toMatch(/announced on board-dev-gz: delivered to 2 of 2 connection\(s\)/);
     for (const client of [a, b]) {
-      expect(await client.nextJson((m) => m.type === 'announcement', undefined, 'the announcement')).toEqual({ type: 'announcement', text: 'maintenance at noon' });
+      expect(await client.nextJson((m) => m.type === 'announcement', undefined, 'the announcement')).toEqual({
+        type: 'announcement',
+        text: 'maintenance at noon',
+      });
     }
 
     // The same through the module, then one connection at a time by id.
@@ -154,7 +170,9 @@ describe(`board over ${remote ? process.env.WS_URL : 'the local cloud'}`, () => 
     const ids = (await server.connections()).map((c) => c.id);
     expect(ids).toHaveLength(2);
     for (const id of ids) expect(await server.send(id, { type: 'announcement', text: `you are ${id}` })).toEqual({ id, status: 'delivered' });
-    const aId = (await a.nextJson((m) => m.type === 'announcement' && m.text.startsWith('you are '), undefined, 'the id announcement')).text.slice('you are '.length);
+    const aId = (await a.nextJson((m) => m.type === 'announcement' && m.text.startsWith('you are '), undefined, 'the id announcement')).text.slice(
+      'you are '.length,
+    );
     expect(ids).toContain(aId);
     expect(await server.close(aId)).toEqual({ id: aId, status: 'delivered' });
     await a.waitFor('the close asked by the server client', () => a.closed);

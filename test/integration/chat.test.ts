@@ -36,7 +36,13 @@ describe(`chat over ${process.env.WS_URL ? process.env.WS_URL : 'the local cloud
     const [a, b] = [await connect(), await connect()];
     expect(a.ws.protocol).toBe('chat');
     const message = await sendAndReceive(a, b, 'hello from a');
-    expect(message).toEqual({ type: 'message', from: expect.stringMatching(/^[A-Za-z0-9_-]{8}$/), text: 'hello from a', online: expect.any(Number), sentAt: expect.any(String) });
+    expect(message).toEqual({
+      type: 'message',
+      from: expect.stringMatching(/^[A-Za-z0-9_-]{8}$/),
+      text: 'hello from a',
+      online: expect.any(Number),
+      sentAt: expect.any(String),
+    });
     expect(Number.isNaN(Date.parse(message.sentAt))).toBe(false);
     const ack = await a.waitFor('the ack', () => a.of('ack')[0]);
     expect(ack.delivered).toBeGreaterThanOrEqual(1);
@@ -65,7 +71,10 @@ describe(`chat over ${process.env.WS_URL ? process.env.WS_URL : 'the local cloud
       for (const [s] of trio.entries()) {
         if (s === r) continue;
         const got = await receiver.waitFor(`all of sender ${s} at receiver ${r}`, () => {
-          const seqs = receiver.messages().filter((m) => m.text.startsWith(`order ${s} `)).map((m) => Number(m.text.split(' ')[2]));
+          const seqs = receiver
+            .messages()
+            .filter((m) => m.text.startsWith(`order ${s} `))
+            .map((m) => Number(m.text.split(' ')[2]));
           return seqs.length >= PER_SENDER ? seqs : undefined;
         });
         expect(got.length).toBe(PER_SENDER);
@@ -126,7 +135,10 @@ describe(`chat over ${process.env.WS_URL ? process.env.WS_URL : 'the local cloud
       report('chat suite', 'the endpoint has no admission secret configured for the suite (ADMISSION_SECRET): admission not exercised');
       return;
     }
-    await expect(ChatClient.connect(endpoint.url, ['chat'])).rejects.toMatchObject({ status: expect.any(Number), body: expect.stringMatching(/admission token required/) });
+    await expect(ChatClient.connect(endpoint.url, ['chat'])).rejects.toMatchObject({
+      status: expect.any(Number),
+      body: expect.stringMatching(/admission token required/),
+    });
     const bad = await ChatClient.connect(endpoint.url, ['chat', createAdmissionToken('not-the-secret')]).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(HandshakeRefused);
     expect((bad as HandshakeRefused).body).toMatch(/signature is invalid/);
@@ -154,10 +166,14 @@ describe(`chat over ${process.env.WS_URL ? process.env.WS_URL : 'the local cloud
     const expected = (CLIENTS - 1) * EACH;
     const counts = await Promise.all(
       crowd.map((client, r) =>
-        client.waitFor(`client ${r} to receive ${expected} messages`, () => {
-          const mine = client.messages().filter((m) => m.text.startsWith(marker));
-          return mine.length >= expected ? mine : undefined;
-        }, 240_000),
+        client.waitFor(
+          `client ${r} to receive ${expected} messages`,
+          () => {
+            const mine = client.messages().filter((m) => m.text.startsWith(marker));
+            return mine.length >= expected ? mine : undefined;
+          },
+          240_000,
+        ),
       ),
     );
     // Let any duplicate arrive before counting.
@@ -167,7 +183,10 @@ describe(`chat over ${process.env.WS_URL ? process.env.WS_URL : 'the local cloud
       for (const m of client.messages().filter((m) => m.text.startsWith(marker))) seen.set(m.text, (seen.get(m.text) ?? 0) + 1);
       expect(counts[r].length).toBe(expected);
       expect(seen.size, `client ${r}: distinct messages`).toBe(expected);
-      expect([...seen.values()].every((n) => n === 1), `client ${r}: duplicates`).toBe(true);
+      expect(
+        [...seen.values()].every((n) => n === 1),
+        `client ${r}: duplicates`,
+      ).toBe(true);
       for (let s = 0; s < CLIENTS; s++) {
         if (s === r) continue;
         for (let seq = 0; seq < EACH; seq++) if (!seen.has(`${marker} ${s} ${seq}`)) throw new Error(`client ${r} never received ${s}/${seq}`);

@@ -3,7 +3,12 @@ import { UNKNOWN, changedArguments, planResource, RefusedChangeError, sameValue,
 import { FORCE_NEW } from '../../local/apply/provider-rules';
 import type { ResourceState } from '../../local/apply/state';
 
-const prior = (type: string, args: Record<string, unknown>, configKeys = Object.keys(args)): ResourceState => ({ type, args, configKeys, attributes: { id: 'x', ...args } });
+const prior = (type: string, args: Record<string, unknown>, configKeys = Object.keys(args)): ResourceState => ({
+  type,
+  args,
+  configKeys,
+  attributes: { id: 'x', ...args },
+});
 
 function plan(partial: Partial<PlanInput> & Pick<PlanInput, 'type' | 'wanted'>): PlannedChange {
   return planResource({ address: `${partial.type}.it`, replaceTriggeredBy: [], sensitive: new Set(), prior: undefined, planned: new Map(), ...partial });
@@ -25,11 +30,18 @@ describe('planResource', () => {
 
   it('leaves alone what matches, whatever the key order', () => {
     const reordered = Object.fromEntries(Object.entries(API).reverse());
-    expect(plan({ type: 'tencentcloud_api_gateway_api', wanted: reordered, prior: prior('tencentcloud_api_gateway_api', API) })).toMatchObject({ action: 'no-op', reasons: [] });
+    expect(plan({ type: 'tencentcloud_api_gateway_api', wanted: reordered, prior: prior('tencentcloud_api_gateway_api', API) })).toMatchObject({
+      action: 'no-op',
+      reasons: [],
+    });
   });
 
   it('updates the API in place for a new idle timeout, naming the argument and both values', () => {
-    const change = plan({ type: 'tencentcloud_api_gateway_api', wanted: { ...API, service_config_timeout: 900 }, prior: prior('tencentcloud_api_gateway_api', API) });
+    const change = plan({
+      type: 'tencentcloud_api_gateway_api',
+      wanted: { ...API, service_config_timeout: 900 },
+      prior: prior('tencentcloud_api_gateway_api', API),
+    });
     expect(change).toMatchObject({ action: 'update', reasons: ['service_config_timeout: 600 -> 900'] });
   });
 
@@ -39,19 +51,31 @@ describe('planResource', () => {
   });
 
   it('replaces where the provider forces a new resource', () => {
-    expect(plan({ type: 'tencentcloud_api_gateway_api', wanted: { ...API, protocol: 'HTTP' }, prior: prior('tencentcloud_api_gateway_api', API) })).toMatchObject({
+    expect(
+      plan({ type: 'tencentcloud_api_gateway_api', wanted: { ...API, protocol: 'HTTP' }, prior: prior('tencentcloud_api_gateway_api', API) }),
+    ).toMatchObject({
       action: 'replace',
       reasons: ['protocol: "WEBSOCKET" -> "HTTP" forces replacement'],
     });
     const fn = { name: 'chat-dev-gz-transport', namespace: 'default', mem_size: 128 };
     expect(plan({ type: 'tencentcloud_scf_function', wanted: { ...fn, mem_size: 256 }, prior: prior('tencentcloud_scf_function', fn) }).action).toBe('update');
-    expect(plan({ type: 'tencentcloud_scf_function', wanted: { ...fn, namespace: 'other' }, prior: prior('tencentcloud_scf_function', fn) }).action).toBe('replace');
+    expect(plan({ type: 'tencentcloud_scf_function', wanted: { ...fn, namespace: 'other' }, prior: prior('tencentcloud_scf_function', fn) }).action).toBe(
+      'replace',
+    );
     const release = { service_id: 'service-1', environment_name: 'release', release_desc: 'a' };
-    expect(plan({ type: 'tencentcloud_api_gateway_service_release', wanted: { ...release, release_desc: 'b' }, prior: prior('tencentcloud_api_gateway_service_release', release) }).action).toBe('replace');
+    expect(
+      plan({
+        type: 'tencentcloud_api_gateway_service_release',
+        wanted: { ...release, release_desc: 'b' },
+        prior: prior('tencentcloud_api_gateway_service_release', release),
+      }).action,
+    ).toBe('replace');
   });
 
   it('counts an unknown value as a change, and a dropped argument too', () => {
-    expect(plan({ type: 'tencentcloud_api_gateway_api', wanted: { ...API, service_id: UNKNOWN }, prior: prior('tencentcloud_api_gateway_api', API) })).toMatchObject({
+    expect(
+      plan({ type: 'tencentcloud_api_gateway_api', wanted: { ...API, service_id: UNKNOWN }, prior: prior('tencentcloud_api_gateway_api', API) }),
+    ).toMatchObject({
       action: 'replace',
       reasons: ['service_id: "service-1" -> (known after apply) forces replacement'],
     });
@@ -63,12 +87,19 @@ describe('planResource', () => {
 
   it('refuses what the provider refuses to change', () => {
     const fn = { name: 'f', func_type: 'Event' };
-    expect(() => plan({ type: 'tencentcloud_scf_function', wanted: { ...fn, func_type: 'HTTP' }, prior: prior('tencentcloud_scf_function', fn) })).toThrow(RefusedChangeError);
+    expect(() => plan({ type: 'tencentcloud_scf_function', wanted: { ...fn, func_type: 'HTTP' }, prior: prior('tencentcloud_scf_function', fn) })).toThrow(
+      RefusedChangeError,
+    );
   });
 
   it('never prints a sensitive argument', () => {
     const fn = { name: 'f', environment: { ADMISSION_SECRET: 'old-secret' } };
-    const change = plan({ type: 'tencentcloud_scf_function', wanted: { ...fn, environment: { ADMISSION_SECRET: 'new-secret' } }, prior: prior('tencentcloud_scf_function', fn), sensitive: new Set(['environment']) });
+    const change = plan({
+      type: 'tencentcloud_scf_function',
+      wanted: { ...fn, environment: { ADMISSION_SECRET: 'new-secret' } },
+      prior: prior('tencentcloud_scf_function', fn),
+      sensitive: new Set(['environment']),
+    });
     expect(change.action).toBe('update');
     expect(change.reasons.join()).not.toMatch(/secret/);
     expect(change.reasons).toEqual(['environment: (sensitive) -> (sensitive)']);
@@ -79,23 +110,49 @@ describe('planResource', () => {
     const triggeredBy = ['tencentcloud_api_gateway_api.websocket_api', 'tencentcloud_scf_function.transport'];
     const planned = (action: PlannedChange['action']) =>
       new Map<string, PlannedChange>([
-        ['tencentcloud_api_gateway_api.websocket_api', { address: 'tencentcloud_api_gateway_api.websocket_api', type: 'tencentcloud_api_gateway_api', action, reasons: [] }],
-        ['tencentcloud_scf_function.transport', { address: 'tencentcloud_scf_function.transport', type: 'tencentcloud_scf_function', action: 'no-op', reasons: [] }],
+        [
+          'tencentcloud_api_gateway_api.websocket_api',
+          { address: 'tencentcloud_api_gateway_api.websocket_api', type: 'tencentcloud_api_gateway_api', action, reasons: [] },
+        ],
+        [
+          'tencentcloud_scf_function.transport',
+          { address: 'tencentcloud_scf_function.transport', type: 'tencentcloud_scf_function', action: 'no-op', reasons: [] },
+        ],
       ]);
 
     it('is left alone when its triggers and the resources it watches are unchanged', () => {
-      expect(plan({ type: 'terraform_data', wanted: hook, prior: prior('terraform_data', hook), replaceTriggeredBy: triggeredBy, planned: planned('no-op') }).action).toBe('no-op');
+      expect(
+        plan({ type: 'terraform_data', wanted: hook, prior: prior('terraform_data', hook), replaceTriggeredBy: triggeredBy, planned: planned('no-op') }).action,
+      ).toBe('no-op');
     });
 
     it('is replaced when a watched resource is updated in place, saying which', () => {
-      const change = plan({ type: 'terraform_data', wanted: hook, prior: prior('terraform_data', hook), replaceTriggeredBy: triggeredBy, planned: planned('update') });
-      expect(change).toMatchObject({ action: 'replace', reasons: ['replace_triggered_by tencentcloud_api_gateway_api.websocket_api, which is planned to update in place'] });
+      const change = plan({
+        type: 'terraform_data',
+        wanted: hook,
+        prior: prior('terraform_data', hook),
+        replaceTriggeredBy: triggeredBy,
+        planned: planned('update'),
+      });
+      expect(change).toMatchObject({
+        action: 'replace',
+        reasons: ['replace_triggered_by tencentcloud_api_gateway_api.websocket_api, which is planned to update in place'],
+      });
     });
 
     it('is replaced when a trigger changes, naming it with both values', () => {
       const moved = { triggers_replace: { ...hook.triggers_replace, CHAT_CLIENT_URL: 'wss://127.0.0.1:4001/release/' } };
-      const change = plan({ type: 'terraform_data', wanted: moved, prior: prior('terraform_data', hook), replaceTriggeredBy: triggeredBy, planned: planned('no-op') });
-      expect(change).toMatchObject({ action: 'replace', reasons: ['triggers_replace.CHAT_CLIENT_URL: "wss://127.0.0.1:3001/release/" -> "wss://127.0.0.1:4001/release/"'] });
+      const change = plan({
+        type: 'terraform_data',
+        wanted: moved,
+        prior: prior('terraform_data', hook),
+        replaceTriggeredBy: triggeredBy,
+        planned: planned('no-op'),
+      });
+      expect(change).toMatchObject({
+        action: 'replace',
+        reasons: ['triggers_replace.CHAT_CLIENT_URL: "wss://127.0.0.1:3001/release/" -> "wss://127.0.0.1:4001/release/"'],
+      });
     });
 
     it('updates in place for a new input only', () => {

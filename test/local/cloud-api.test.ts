@@ -69,7 +69,9 @@ const modifyRequest = (extra: Record<string, unknown> = {}) => ({
  */
 function answerProblems(models: Record<string, Readonly<Record<string, string>>>, model: string, value: Record<string, unknown>, path = ''): string[] {
   const fields = models[model];
-  const problems = Object.keys(value).filter((name) => !Object.hasOwn(fields, name)).map((name) => `${path}${name}: not in ${model}`);
+  const problems = Object.keys(value)
+    .filter((name) => !Object.hasOwn(fields, name))
+    .map((name) => `${path}${name}: not in ${model}`);
   for (const [name, spec] of Object.entries(fields)) {
     if (!Object.hasOwn(value, name)) problems.push(`${path}${name}: missing`);
     else problems.push(...valueProblems(models, spec.replace(/\?$/, ''), value[name], `${path}${name}`));
@@ -93,8 +95,14 @@ function valueProblems(models: Record<string, Readonly<Record<string, string>>>,
  * date and signed headers as given: for requests that are correctly signed yet must be refused.
  */
 function tc3Authorization(options: {
-  secretId: string; secretKey: string; timestamp: number; payload: string; host: string;
-  date?: string; signedHeaders?: string[]; headers?: Record<string, string>;
+  secretId: string;
+  secretKey: string;
+  timestamp: number;
+  payload: string;
+  host: string;
+  date?: string;
+  signedHeaders?: string[];
+  headers?: Record<string, string>;
 }): string {
   const date = options.date ?? new Date(options.timestamp * 1000).toISOString().slice(0, 10);
   const signed = options.signedHeaders ?? ['content-type', 'host'];
@@ -104,7 +112,9 @@ function tc3Authorization(options: {
   const scope = `${date}/apigateway/tc3_request`;
   const toSign = ['TC3-HMAC-SHA256', String(options.timestamp), scope, sha256(canonical)].join('\n');
   const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
-  const signature = createHmac('sha256', hmac(hmac(hmac(`TC3${options.secretKey}`, date), 'apigateway'), 'tc3_request')).update(toSign).digest('hex');
+  const signature = createHmac('sha256', hmac(hmac(hmac(`TC3${options.secretKey}`, date), 'apigateway'), 'tc3_request'))
+    .update(toSign)
+    .digest('hex');
   return `TC3-HMAC-SHA256 Credential=${options.secretId}/${scope}, SignedHeaders=${signed.join(';')}, Signature=${signature}`;
 }
 
@@ -143,9 +153,22 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
     const payload = JSON.stringify(body);
     const timestamp = Math.floor(Date.now() / 1000);
     const headers: Record<string, string> = {
-      'Content-Type': 'application/json', 'X-TC-Action': action, 'X-TC-Version': version, 'X-TC-Region': REGION, 'X-TC-Timestamp': String(timestamp),
+      'Content-Type': 'application/json',
+      'X-TC-Action': action,
+      'X-TC-Version': version,
+      'X-TC-Region': REGION,
+      'X-TC-Timestamp': String(timestamp),
     };
-    headers.Authorization = Sign.sign3({ method: 'POST', url, payload: Buffer.from(payload), timestamp, service: 'apigateway', secretId: user.secretId, secretKey: user.secretKey, headers });
+    headers.Authorization = Sign.sign3({
+      method: 'POST',
+      url,
+      payload: Buffer.from(payload),
+      timestamp,
+      service: 'apigateway',
+      secretId: user.secretId,
+      secretKey: user.secretKey,
+      headers,
+    });
     const response = await fetch(url, { method: 'POST', headers, body: payload });
     expect(response.status).toBe(200);
     return (await response.json()) as { Response: Record<string, unknown> };
@@ -166,20 +189,39 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
     for (const name of ROLES) {
       // as the first apply leaves them: no url yet
       await scf.deploy({
-        name: fn(name), zipPath: bundles[name].zipPath, handler: 'index.main_handler', runtime: RUNTIME,
-        environment: { bucket, region, LOG_LEVEL: 'warn', KEEP_ME: 'yes' }, memoryMb: 128, timeoutSeconds: 10,
+        name: fn(name),
+        zipPath: bundles[name].zipPath,
+        handler: 'index.main_handler',
+        runtime: RUNTIME,
+        environment: { bucket, region, LOG_LEVEL: 'warn', KEEP_ME: 'yes' },
+        memoryMb: 128,
+        timeoutSeconds: 10,
       });
     }
     const echoZip = join(dir, 'env-echo.zip');
     await writeFile(echoZip, zipSync({ 'index.js': strToU8('exports.main_handler = async () => ({ ...process.env });') }));
-    await scf.deploy({ name: 'env-echo', zipPath: echoZip, handler: 'index.main_handler', environment: { KEEP_ME: 'yes', OLD_ONE: 'old' }, memoryMb: 64, timeoutSeconds: 5 });
+    await scf.deploy({
+      name: 'env-echo',
+      zipPath: echoZip,
+      handler: 'index.main_handler',
+      environment: { KEEP_ME: 'yes', OLD_ONE: 'old' },
+      memoryMb: 64,
+      timeoutSeconds: 5,
+    });
 
     gateway = new LocalGateway({ invoker: scf, log: () => {} });
     await gateway.start();
     gateway.createService({ serviceId: SERVICE, serviceName: 'chat_c' });
     gateway.createApi({
-      serviceId: SERVICE, apiId: API, apiName: 'chat_c_ws', path: '/', method: 'GET', protocol: 'WEBSOCKET', serviceType: 'SCF',
-      serviceTimeout: 600, scfFunction: { name: fn('transport'), namespace: 'default', qualifier: '$LATEST' },
+      serviceId: SERVICE,
+      apiId: API,
+      apiName: 'chat_c_ws',
+      path: '/',
+      method: 'GET',
+      protocol: 'WEBSOCKET',
+      serviceType: 'SCF',
+      serviceTimeout: 600,
+      scfFunction: { name: fn('transport'), namespace: 'default', qualifier: '$LATEST' },
     });
     gateway.releaseService(SERVICE, 'release', 'initial');
 
@@ -202,10 +244,20 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
       const response = await apigw().DescribeApi({ ServiceId: SERVICE, ApiId: API });
       expect(response.RequestId).toMatch(/^[0-9a-f-]{36}$/);
       expect(response.Result).toMatchObject({
-        ServiceId: SERVICE, ApiId: API, ApiName: 'chat_c_ws', Protocol: 'WEBSOCKET', AuthType: 'NONE',
-        RequestConfig: { Path: '/', Method: 'GET' }, ServiceType: 'SCF', ServiceTimeout: 600,
-        ServiceScfFunctionName: fn('transport'), ServiceScfFunctionNamespace: 'default', ServiceScfFunctionQualifier: '$LATEST',
-        ServiceWebsocketRegisterFunctionName: null, ServiceWebsocketTransportFunctionName: null, ServiceWebsocketCleanupFunctionName: null,
+        ServiceId: SERVICE,
+        ApiId: API,
+        ApiName: 'chat_c_ws',
+        Protocol: 'WEBSOCKET',
+        AuthType: 'NONE',
+        RequestConfig: { Path: '/', Method: 'GET' },
+        ServiceType: 'SCF',
+        ServiceTimeout: 600,
+        ServiceScfFunctionName: fn('transport'),
+        ServiceScfFunctionNamespace: 'default',
+        ServiceScfFunctionQualifier: '$LATEST',
+        ServiceWebsocketRegisterFunctionName: null,
+        ServiceWebsocketTransportFunctionName: null,
+        ServiceWebsocketCleanupFunctionName: null,
         InternalDomain: gateway.pushUrl(API),
       });
       // and so the gateway cannot decide a handshake
@@ -262,7 +314,9 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
       const noMethod = await failure(apigw().ModifyApi(modifyRequest({ RequestConfig: { Path: '/' } })));
       expect(noMethod.code).toBe('MissingParameter');
       expect(noMethod.message).toContain('RequestConfig.Method');
-      expect((await failure(apigw().ModifyApi(modifyRequest({ RequestConfig: { Path: '/', Method: 'POST' } })))).code).toBe('InvalidParameterValue.InvalidWSMethod');
+      expect((await failure(apigw().ModifyApi(modifyRequest({ RequestConfig: { Path: '/', Method: 'POST' } })))).code).toBe(
+        'InvalidParameterValue.InvalidWSMethod',
+      );
       const timeout = await failure(apigw().ModifyApi(modifyRequest({ ServiceTimeout: 99_999 })));
       expect(timeout.code).toBe('InvalidParameterValue');
       expect(timeout.message).toMatch(/serviceTimeout/);
@@ -281,7 +335,9 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
       const env = await failure(apigw().ReleaseService({ ServiceId: SERVICE, EnvironmentName: 'production', ReleaseDesc: 'x' }));
       expect(env.code).toBe('InvalidParameterValue.InvalidEnv');
       expect(env.message).toContain('release, prepub, test');
-      expect((await failure(apigw().ReleaseService({ ServiceId: 'service-nope', EnvironmentName: 'release', ReleaseDesc: 'x' }))).code).toBe('ResourceNotFound.InvalidService');
+      expect((await failure(apigw().ReleaseService({ ServiceId: 'service-nope', EnvironmentName: 'release', ReleaseDesc: 'x' }))).code).toBe(
+        'ResourceNotFound.InvalidService',
+      );
     });
 
     it('DescribeApi answers every field of the SDK’s ApiInfo in its declared type, null where nothing is set', async () => {
@@ -290,13 +346,26 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
       expect(Object.keys(info).sort()).toEqual(Object.keys(models.ApiInfo).sort());
       expect(answerProblems(models, 'ApiInfo', info)).toEqual([]);
       // nested models as objects of their declared fields, not set: null
-      for (const [field, model] of [['ServiceConfig', 'ServiceConfig'], ['OauthConfig', 'OauthConfig'], ['ServiceTsfLoadBalanceConf', 'TsfLoadBalanceConfResp'], ['ServiceTsfHealthCheckConf', 'HealthCheckConf']]) {
+      for (const [field, model] of [
+        ['ServiceConfig', 'ServiceConfig'],
+        ['OauthConfig', 'OauthConfig'],
+        ['ServiceTsfLoadBalanceConf', 'TsfLoadBalanceConfResp'],
+        ['ServiceTsfHealthCheckConf', 'HealthCheckConf'],
+      ]) {
         expect(info[field], field).toEqual(Object.fromEntries(Object.keys(models[model]).map((name) => [name, null])));
       }
       expect(info).toMatchObject({
-        ServiceName: 'chat_c', ApiType: 'NORMAL', AuthType: 'NONE', RequestConfig: { Path: '/', Method: 'GET' },
-        ApiDesc: null, EnableCORS: null, RequestParameters: null, Tags: null, MicroServicesInfo: null,
-        ...bindings(), InternalDomain: gateway.pushUrl(API),
+        ServiceName: 'chat_c',
+        ApiType: 'NORMAL',
+        AuthType: 'NONE',
+        RequestConfig: { Path: '/', Method: 'GET' },
+        ApiDesc: null,
+        EnableCORS: null,
+        RequestParameters: null,
+        Tags: null,
+        MicroServicesInfo: null,
+        ...bindings(),
+        InternalDomain: gateway.pushUrl(API),
       });
     });
 
@@ -306,27 +375,122 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
         ['DescribeApi: type', () => apigw().DescribeApi({ ServiceId: SERVICE, ApiId: 42 } as never), 'InvalidParameter', '`ApiId` must be a string, got 42'],
         // DescribeApi's answer has fields ModifyApi does not take
         ['ModifyApi: an ApiInfo field', () => apigw().ModifyApi(modifyRequest({ InternalDomain: 'http://x' })), 'UnknownParameter', '`InternalDomain`'],
-        ['ModifyApi: ApiInfo fields', () => apigw().ModifyApi(modifyRequest({ ServiceName: 'chat_c', CreatedTime: 'x' })), 'UnknownParameter', '`ServiceName`, `CreatedTime`'],
-        ['ModifyApi: nested unknown', () => apigw().ModifyApi(modifyRequest({ RequestConfig: { Path: '/', Method: 'GET', Timeout: 1 } })), 'UnknownParameter', '`RequestConfig.Timeout`'],
-        ['ModifyApi: two levels down', () => apigw().ModifyApi(modifyRequest({ ServiceConfig: { CosConfig: { Action: 'x', BucketName: 'b', Region: 'r' } } })), 'UnknownParameter', '`ServiceConfig.CosConfig.Region`'],
-        ['ModifyApi: number', () => apigw().ModifyApi(modifyRequest({ ServiceTimeout: '600' })), 'InvalidParameter', '`ServiceTimeout` must be a number, got "600"'],
+        [
+          'ModifyApi: ApiInfo fields',
+          () => apigw().ModifyApi(modifyRequest({ ServiceName: 'chat_c', CreatedTime: 'x' })),
+          'UnknownParameter',
+          '`ServiceName`, `CreatedTime`',
+        ],
+        [
+          'ModifyApi: nested unknown',
+          () => apigw().ModifyApi(modifyRequest({ RequestConfig: { Path: '/', Method: 'GET', Timeout: 1 } })),
+          'UnknownParameter',
+          '`RequestConfig.Timeout`',
+        ],
+        [
+          'ModifyApi: two levels down',
+          () => apigw().ModifyApi(modifyRequest({ ServiceConfig: { CosConfig: { Action: 'x', BucketName: 'b', Region: 'r' } } })),
+          'UnknownParameter',
+          '`ServiceConfig.CosConfig.Region`',
+        ],
+        [
+          'ModifyApi: number',
+          () => apigw().ModifyApi(modifyRequest({ ServiceTimeout: '600' })),
+          'InvalidParameter',
+          '`ServiceTimeout` must be a number, got "600"',
+        ],
         ['ModifyApi: boolean', () => apigw().ModifyApi(modifyRequest({ EnableCORS: 'false' })), 'InvalidParameter', '`EnableCORS` must be a boolean'],
-        ['ModifyApi: object', () => apigw().ModifyApi(modifyRequest({ OauthConfig: 'none' })), 'InvalidParameter', '`OauthConfig` must be an object (OauthConfig), got "none"'],
-        ['ModifyApi: not an array', () => apigw().ModifyApi(modifyRequest({ ConstantParameters: { Name: 'a' } })), 'InvalidParameter', '`ConstantParameters` must be an array of objects (ConstantParameter)'],
-        ['ModifyApi: in an array', () => apigw().ModifyApi(modifyRequest({ ConstantParameters: [{ Name: 'a' }, { Name: 2 }] })), 'InvalidParameter', '`ConstantParameters[1].Name` must be a string, got 2'],
-        ['ModifyApi: array in array', () => apigw().ModifyApi(modifyRequest({ Base64EncodedTriggerRules: [{ Name: 'a', Value: 'b' }] })), 'InvalidParameter', '`Base64EncodedTriggerRules[0].Value` must be an array of strings'],
-        ['ModifyApi: a single Tag', () => apigw().ModifyApi(modifyRequest({ TagSpecifications: [{ Key: 'k', Value: 'v' }] })), 'InvalidParameter', '`TagSpecifications` must be an object (Tag)'],
-        ['ModifyApi: nested required', () => apigw().ModifyApi(modifyRequest({ MicroServices: [{ ClusterId: 'c', MicroServiceName: 'm' }] })), 'MissingParameter', '`MicroServices[0].NamespaceId`'],
-        ['ReleaseService: unknown', () => apigw().ReleaseService({ ServiceId: SERVICE, EnvironmentName: 'release', ReleaseDesc: 'x', Force: true } as never), 'UnknownParameter', '`Force`'],
-        ['ReleaseService: array', () => apigw().ReleaseService({ ServiceId: SERVICE, EnvironmentName: 'release', ReleaseDesc: 'x', ApiIds: API } as never), 'InvalidParameter', '`ApiIds` must be an array of strings'],
-        ['ReleaseService: element', () => apigw().ReleaseService({ ServiceId: SERVICE, EnvironmentName: 'release', ReleaseDesc: 'x', ApiIds: [API, 7] } as never), 'InvalidParameter', '`ApiIds[1]` must be a string'],
-        ['ReleaseService: required', () => apigw().ReleaseService({ ServiceId: SERVICE, EnvironmentName: 'release' } as never), 'MissingParameter', '`ReleaseDesc`'],
+        [
+          'ModifyApi: object',
+          () => apigw().ModifyApi(modifyRequest({ OauthConfig: 'none' })),
+          'InvalidParameter',
+          '`OauthConfig` must be an object (OauthConfig), got "none"',
+        ],
+        [
+          'ModifyApi: not an array',
+          () => apigw().ModifyApi(modifyRequest({ ConstantParameters: { Name: 'a' } })),
+          'InvalidParameter',
+          '`ConstantParameters` must be an array of objects (ConstantParameter)',
+        ],
+        [
+          'ModifyApi: in an array',
+          () => apigw().ModifyApi(modifyRequest({ ConstantParameters: [{ Name: 'a' }, { Name: 2 }] })),
+          'InvalidParameter',
+          '`ConstantParameters[1].Name` must be a string, got 2',
+        ],
+        [
+          'ModifyApi: array in array',
+          () => apigw().ModifyApi(modifyRequest({ Base64EncodedTriggerRules: [{ Name: 'a', Value: 'b' }] })),
+          'InvalidParameter',
+          '`Base64EncodedTriggerRules[0].Value` must be an array of strings',
+        ],
+        [
+          'ModifyApi: a single Tag',
+          () => apigw().ModifyApi(modifyRequest({ TagSpecifications: [{ Key: 'k', Value: 'v' }] })),
+          'InvalidParameter',
+          '`TagSpecifications` must be an object (Tag)',
+        ],
+        [
+          'ModifyApi: nested required',
+          () => apigw().ModifyApi(modifyRequest({ MicroServices: [{ ClusterId: 'c', MicroServiceName: 'm' }] })),
+          'MissingParameter',
+          '`MicroServices[0].NamespaceId`',
+        ],
+        [
+          'ReleaseService: unknown',
+          () => apigw().ReleaseService({ ServiceId: SERVICE, EnvironmentName: 'release', ReleaseDesc: 'x', Force: true } as never),
+          'UnknownParameter',
+          '`Force`',
+        ],
+        [
+          'ReleaseService: array',
+          () => apigw().ReleaseService({ ServiceId: SERVICE, EnvironmentName: 'release', ReleaseDesc: 'x', ApiIds: API } as never),
+          'InvalidParameter',
+          '`ApiIds` must be an array of strings',
+        ],
+        [
+          'ReleaseService: element',
+          () => apigw().ReleaseService({ ServiceId: SERVICE, EnvironmentName: 'release', ReleaseDesc: 'x', ApiIds: [API, 7] } as never),
+          'InvalidParameter',
+          '`ApiIds[1]` must be a string',
+        ],
+        [
+          'ReleaseService: required',
+          () => apigw().ReleaseService({ ServiceId: SERVICE, EnvironmentName: 'release' } as never),
+          'MissingParameter',
+          '`ReleaseDesc`',
+        ],
         ['GetFunction: unknown', () => scfClient().GetFunction({ FunctionName: 'env-echo', Region: REGION } as never), 'UnknownParameter', '`Region`'],
-        ['GetFunction: type', () => scfClient().GetFunction({ FunctionName: 'env-echo', ShowCode: true } as never), 'InvalidParameter', '`ShowCode` must be a string'],
-        ['UpdateFunctionConfiguration: nested unknown', () => scfClient().UpdateFunctionConfiguration({ FunctionName: 'env-echo', Environment: { Variables: [], Secrets: [] } } as never), 'UnknownParameter', '`Environment.Secrets`'],
-        ['UpdateFunctionConfiguration: in an array', () => scfClient().UpdateFunctionConfiguration({ FunctionName: 'env-echo', Environment: { Variables: [{ Key: 'A', Value: 1 }] } } as never), 'InvalidParameter', '`Environment.Variables[0].Value` must be a string, got 1'],
-        ['UpdateFunctionConfiguration: deep', () => scfClient().UpdateFunctionConfiguration({ FunctionName: 'env-echo', ProtocolParams: { WSParams: { IdleTimeOut: '60' } } } as never), 'InvalidParameter', '`ProtocolParams.WSParams.IdleTimeOut` must be a number'],
-        ['UpdateFunctionConfiguration: number', () => scfClient().UpdateFunctionConfiguration({ FunctionName: 'env-echo', Timeout: '3' } as never), 'InvalidParameter', '`Timeout` must be a number'],
+        [
+          'GetFunction: type',
+          () => scfClient().GetFunction({ FunctionName: 'env-echo', ShowCode: true } as never),
+          'InvalidParameter',
+          '`ShowCode` must be a string',
+        ],
+        [
+          'UpdateFunctionConfiguration: nested unknown',
+          () => scfClient().UpdateFunctionConfiguration({ FunctionName: 'env-echo', Environment: { Variables: [], Secrets: [] } } as never),
+          'UnknownParameter',
+          '`Environment.Secrets`',
+        ],
+        [
+          'UpdateFunctionConfiguration: in an array',
+          () => scfClient().UpdateFunctionConfiguration({ FunctionName: 'env-echo', Environment: { Variables: [{ Key: 'A', Value: 1 }] } } as never),
+          'InvalidParameter',
+          '`Environment.Variables[0].Value` must be a string, got 1',
+        ],
+        [
+          'UpdateFunctionConfiguration: deep',
+          () => scfClient().UpdateFunctionConfiguration({ FunctionName: 'env-echo', ProtocolParams: { WSParams: { IdleTimeOut: '60' } } } as never),
+          'InvalidParameter',
+          '`ProtocolParams.WSParams.IdleTimeOut` must be a number',
+        ],
+        [
+          'UpdateFunctionConfiguration: number',
+          () => scfClient().UpdateFunctionConfiguration({ FunctionName: 'env-echo', Timeout: '3' } as never),
+          'InvalidParameter',
+          '`Timeout` must be a number',
+        ],
       ];
       const before = { api: await describe_(), env: { ...scf.getFunction('env-echo')!.environment } };
       for (const [what, call, code, text] of cases) {
@@ -341,7 +505,12 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
 
     it('answers a refused parameter in the Cloud API’s error format', async () => {
       const response = await signedPost('ModifyApi', '2018-08-08', modifyRequest({ InternalDomain: 'http://x' }));
-      expect(response).toEqual({ Response: { Error: { Code: 'UnknownParameter', Message: 'ModifyApi does not take the parameter `InternalDomain`' }, RequestId: expect.stringMatching(/^[0-9a-f-]{36}$/) } });
+      expect(response).toEqual({
+        Response: {
+          Error: { Code: 'UnknownParameter', Message: 'ModifyApi does not take the parameter `InternalDomain`' },
+          RequestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        },
+      });
     });
   });
 
@@ -349,8 +518,14 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
     it('GetFunction lists the variables', async () => {
       const info = await scfClient().GetFunction({ FunctionName: fn('transport'), Namespace: 'default' });
       expect(info).toMatchObject({
-        FunctionName: fn('transport'), Namespace: 'default', Runtime: RUNTIME, Handler: 'index.main_handler', MemorySize: 128, Timeout: 10,
-        Status: 'Active', ModTime: expect.stringMatching(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/),
+        FunctionName: fn('transport'),
+        Namespace: 'default',
+        Runtime: RUNTIME,
+        Handler: 'index.main_handler',
+        MemorySize: 128,
+        Timeout: 10,
+        Status: 'Active',
+        ModTime: expect.stringMatching(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/),
       });
       expect(info.Environment!.Variables).toEqual([
         { Key: 'bucket', Value: cos.bucket },
@@ -366,12 +541,22 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
       const before = (await scf.invoke({ name: 'env-echo', namespace: 'default', qualifier: '$LATEST' }, {})) as { ok: true; value: Record<string, string> };
       expect(before.value).toMatchObject({ KEEP_ME: 'yes', OLD_ONE: 'old' });
       const answer = await scfClient().UpdateFunctionConfiguration({
-        FunctionName: 'env-echo', Namespace: 'default', Environment: { Variables: [{ Key: 'KEEP_ME', Value: 'yes' }, { Key: 'NEW_ONE', Value: 'new' }] },
+        FunctionName: 'env-echo',
+        Namespace: 'default',
+        Environment: {
+          Variables: [
+            { Key: 'KEEP_ME', Value: 'yes' },
+            { Key: 'NEW_ONE', Value: 'new' },
+          ],
+        },
       });
       expect(Object.keys(answer)).toEqual(['RequestId']);
       const info = await scfClient().GetFunction({ FunctionName: 'env-echo', Namespace: 'default' });
       expect(info.Status).toBe('Active');
-      expect(info.Environment!.Variables).toEqual([{ Key: 'KEEP_ME', Value: 'yes' }, { Key: 'NEW_ONE', Value: 'new' }]);
+      expect(info.Environment!.Variables).toEqual([
+        { Key: 'KEEP_ME', Value: 'yes' },
+        { Key: 'NEW_ONE', Value: 'new' },
+      ]);
       const after = (await scf.invoke({ name: 'env-echo', namespace: 'default', qualifier: '$LATEST' }, {})) as { ok: true; value: Record<string, string> };
       expect(after.value).toMatchObject({ KEEP_ME: 'yes', NEW_ONE: 'new' });
       expect(after.value).not.toHaveProperty('OLD_ONE');
@@ -404,15 +589,27 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
       expect(reserved.code).toBe('InvalidParameterValue.EnvironmentSystemProtect');
       expect(reserved.message).toContain('TENCENTCLOUD_SECRETID');
       const duplicate = await failure(
-        scfClient().UpdateFunctionConfiguration({ FunctionName: 'env-echo', Environment: { Variables: [{ Key: 'A', Value: '1' }, { Key: 'A', Value: '2' }] } }),
+        scfClient().UpdateFunctionConfiguration({
+          FunctionName: 'env-echo',
+          Environment: {
+            Variables: [
+              { Key: 'A', Value: '1' },
+              { Key: 'A', Value: '2' },
+            ],
+          },
+        }),
       );
       expect(duplicate.code).toBe('InvalidParameterValue.Environment');
-      const badName = await failure(scfClient().UpdateFunctionConfiguration({ FunctionName: 'env-echo', Environment: { Variables: [{ Key: '1abc', Value: 'x' }] } }));
+      const badName = await failure(
+        scfClient().UpdateFunctionConfiguration({ FunctionName: 'env-echo', Environment: { Variables: [{ Key: '1abc', Value: 'x' }] } }),
+      );
       expect(badName.code).toBe('InvalidParameterValue');
       expect(badName.message).toContain('1abc');
       expect(scf.getFunction('env-echo')!.environment).toEqual({ KEEP_ME: 'yes', NEW_ONE: 'new' });
       expect((await failure(scfClient().GetFunction({ FunctionName: 'nope', Namespace: 'default' }))).code).toBe('ResourceNotFound.Function');
-      expect((await failure(scfClient().UpdateFunctionConfiguration({ FunctionName: 'nope', Environment: { Variables: [] } }))).code).toBe('ResourceNotFound.Function');
+      expect((await failure(scfClient().UpdateFunctionConfiguration({ FunctionName: 'nope', Environment: { Variables: [] } }))).code).toBe(
+        'ResourceNotFound.Function',
+      );
       expect((await failure(scfClient().GetFunction({ FunctionName: 'env-echo', Qualifier: '1' }))).code).toBe('ResourceNotFound.FunctionVersion');
     });
 
@@ -422,9 +619,19 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
       await slow.start();
       try {
         const client = scfClient(user, slow.endpoint);
-        await client.UpdateFunctionConfiguration({ FunctionName: 'env-echo', Environment: { Variables: [{ Key: 'KEEP_ME', Value: 'yes' }, { Key: 'NEW_ONE', Value: 'newer' }] } });
+        await client.UpdateFunctionConfiguration({
+          FunctionName: 'env-echo',
+          Environment: {
+            Variables: [
+              { Key: 'KEEP_ME', Value: 'yes' },
+              { Key: 'NEW_ONE', Value: 'newer' },
+            ],
+          },
+        });
         expect((await client.GetFunction({ FunctionName: 'env-echo' })).Status).toBe('Updating');
-        expect((await failure(client.UpdateFunctionConfiguration({ FunctionName: 'env-echo', Environment: { Variables: [] } }))).code).toBe('FailedOperation.UpdateFunctionConfiguration');
+        expect((await failure(client.UpdateFunctionConfiguration({ FunctionName: 'env-echo', Environment: { Variables: [] } }))).code).toBe(
+          'FailedOperation.UpdateFunctionConfiguration',
+        );
         // then, one poll later, Active again
         const statuses: string[] = [];
         for (let i = 0; i < 2; i++) statuses.push((await client.GetFunction({ FunctionName: 'env-echo' })).Status!);
@@ -439,8 +646,13 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
   describe('authentication', () => {
     /** A POST signed by the SDK's signer, with what the test wants changed. */
     async function raw(options: {
-      action?: string; body?: Record<string, unknown>; credential?: LocalCredential; timestamp?: number;
-      authorization?: string | null; sentBody?: string; token?: string;
+      action?: string;
+      body?: Record<string, unknown>;
+      credential?: LocalCredential;
+      timestamp?: number;
+      authorization?: string | null;
+      sentBody?: string;
+      token?: string;
     }): Promise<{ Error?: { Code: string; Message: string }; RequestId: string; [key: string]: unknown }> {
       const url = `http://${cloudApi.endpoint}/`;
       const credential = options.credential ?? user;
@@ -457,7 +669,16 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
       const authorization =
         options.authorization !== undefined
           ? options.authorization
-          : Sign.sign3({ method: 'POST', url, payload: Buffer.from(payload), timestamp, service: 'apigateway', secretId: credential.secretId, secretKey: credential.secretKey, headers });
+          : Sign.sign3({
+              method: 'POST',
+              url,
+              payload: Buffer.from(payload),
+              timestamp,
+              service: 'apigateway',
+              secretId: credential.secretId,
+              secretKey: credential.secretKey,
+              headers,
+            });
       if (authorization !== null) headers.Authorization = authorization;
       const response = await fetch(url, { method: 'POST', headers, body: options.sentBody ?? payload });
       expect(response.status).toBe(200);
@@ -467,7 +688,10 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
     /** The Authorization raw() would send for its default DescribeApi, signed by hand with the given scope date and headers. */
     const handSigned = (options: { timestamp: number; date?: string; signedHeaders?: string[] }) =>
       tc3Authorization({
-        ...user, ...options, payload: JSON.stringify({ ServiceId: SERVICE, ApiId: API }), host: cloudApi.endpoint,
+        ...user,
+        ...options,
+        payload: JSON.stringify({ ServiceId: SERVICE, ApiId: API }),
+        host: cloudApi.endpoint,
         headers: { 'content-type': 'application/json', 'x-tc-action': 'describeapi' },
       });
 
@@ -487,7 +711,9 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
       const { secretId, secretKey, sessionToken } = temporary;
       expect((await apigw({ secretId, secretKey, token: sessionToken }).DescribeApi({ ServiceId: SERVICE, ApiId: API })).Result).toBeTruthy();
       expect((await failure(apigw({ secretId, secretKey }).DescribeApi({ ServiceId: SERVICE, ApiId: API }))).code).toBe('AuthFailure.TokenFailure');
-      expect((await failure(apigw({ secretId, secretKey, token: 'wrong' }).DescribeApi({ ServiceId: SERVICE, ApiId: API }))).code).toBe('AuthFailure.TokenFailure');
+      expect((await failure(apigw({ secretId, secretKey, token: 'wrong' }).DescribeApi({ ServiceId: SERVICE, ApiId: API }))).code).toBe(
+        'AuthFailure.TokenFailure',
+      );
       expect((await failure(apigw({ ...user, token: 'stray' }).DescribeApi({ ServiceId: SERVICE, ApiId: API }))).code).toBe('AuthFailure.TokenFailure');
     });
 
@@ -505,15 +731,25 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
       expect((await raw({ authorization: handSigned({ timestamp }) })).Result, 'the hand signer signs as the SDK does').toBeTruthy();
       const yesterday = new Date((timestamp - 86_400) * 1000).toISOString().slice(0, 10);
       const refused = await raw({ timestamp, authorization: handSigned({ timestamp, date: yesterday }) });
-      expect(refused.Error).toMatchObject({ Code: 'AuthFailure.SignatureFailure', Message: expect.stringContaining(`the Credential date ${yesterday} is not the UTC date`) });
+      expect(refused.Error).toMatchObject({
+        Code: 'AuthFailure.SignatureFailure',
+        Message: expect.stringContaining(`the Credential date ${yesterday} is not the UTC date`),
+      });
     });
 
     it('refuses SignedHeaders without content-type or host, even when correctly signed with them', async () => {
       const timestamp = Math.floor(Date.now() / 1000);
       expect((await raw({ authorization: handSigned({ timestamp, signedHeaders: ['content-type', 'host', 'x-tc-action'] }) })).Result).toBeTruthy();
-      for (const [signed, lacking] of [[['host'], 'content-type'], [['content-type'], 'host'], [['x-tc-action', 'host'], 'content-type']] as const) {
+      for (const [signed, lacking] of [
+        [['host'], 'content-type'],
+        [['content-type'], 'host'],
+        [['x-tc-action', 'host'], 'content-type'],
+      ] as const) {
         const refused = await raw({ authorization: handSigned({ timestamp, signedHeaders: [...signed] }) });
-        expect(refused.Error, signed.join(';')).toMatchObject({ Code: 'AuthFailure.InvalidAuthorization', Message: expect.stringContaining(`SignedHeaders must include ${lacking}`) });
+        expect(refused.Error, signed.join(';')).toMatchObject({
+          Code: 'AuthFailure.InvalidAuthorization',
+          Message: expect.stringContaining(`SignedHeaders must include ${lacking}`),
+        });
       }
     });
 
@@ -522,8 +758,16 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
       const timestamp = Date.UTC(2026, 0, 1, 23, 59, 59) / 1000;
       const body = Buffer.from('{}');
       const request = (date: string) => ({
-        method: 'POST', path: '/', query: '', body,
-        headers: { host: '127.0.0.1', 'content-type': 'application/json', 'x-tc-timestamp': String(timestamp), authorization: tc3Authorization({ ...user, timestamp, date, host: '127.0.0.1', payload: '{}' }) },
+        method: 'POST',
+        path: '/',
+        query: '',
+        body,
+        headers: {
+          host: '127.0.0.1',
+          'content-type': 'application/json',
+          'x-tc-timestamp': String(timestamp),
+          authorization: tc3Authorization({ ...user, timestamp, date, host: '127.0.0.1', payload: '{}' }),
+        },
       });
       expect(verifyTc3(request('2026-01-01'), [user], timestamp * 1000)).toMatchObject({ ok: true });
       expect(verifyTc3(request('2026-01-02'), [user], timestamp * 1000)).toMatchObject({ ok: false, code: 'AuthFailure.SignatureFailure' });
@@ -548,10 +792,18 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
         message: 'injected failure',
         match: (params: { FunctionName?: string }) => params.FunctionName === fn('cleanup'),
       });
-      const variables = { Variables: [{ Key: 'KEEP_ME', Value: 'yes' }, { Key: 'NEW_ONE', Value: 'again' }] };
+      const variables = {
+        Variables: [
+          { Key: 'KEEP_ME', Value: 'yes' },
+          { Key: 'NEW_ONE', Value: 'again' },
+        ],
+      };
       await scfClient().UpdateFunctionConfiguration({ FunctionName: 'env-echo', Environment: variables });
       const current = scf.getFunction(fn('cleanup'))!.environment;
-      const change = { FunctionName: fn('cleanup'), Environment: { Variables: Object.entries({ ...current, EXTRA: '1' }).map(([Key, Value]) => ({ Key, Value })) } };
+      const change = {
+        FunctionName: fn('cleanup'),
+        Environment: { Variables: Object.entries({ ...current, EXTRA: '1' }).map(([Key, Value]) => ({ Key, Value })) },
+      };
       const err = await failure(scfClient().UpdateFunctionConfiguration(change));
       expect(err).toMatchObject({ code: 'FailedOperation.UpdateFunctionConfiguration', message: 'injected failure' });
       expect(scf.getFunction(fn('cleanup'))!.environment).not.toHaveProperty('EXTRA');
@@ -564,7 +816,9 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
       expect((await failure(describe_())).code).toBe('RequestLimitExceeded');
       expect(await describe_()).toMatchObject({ ApiId: API });
 
-      expect(() => cloudApi.failNext('DescribeApis', { code: 'InternalError', message: 'x' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+      expect(() => cloudApi.failNext('DescribeApis', { code: 'InternalError', message: 'x' })).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+      );
       expect(() => cloudApi.failNext('DescribeApi', { code: 'not a code', message: 'x' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
       expect(cloudApi.calls()).toBeGreaterThan(cloudApi.calls('DescribeApi'));
     });
@@ -611,7 +865,9 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
 
     it('refuses timeouts that cannot work', () => {
       for (const timeouts of [{ headersTimeoutMs: 0 }, { requestTimeoutMs: Number.NaN }, { headersTimeoutMs: 2000, requestTimeoutMs: 1000 }]) {
-        expect(() => new LocalCloudApi({ credentials: [user], gateway, scf, ...timeouts }), JSON.stringify(timeouts)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+        expect(() => new LocalCloudApi({ credentials: [user], gateway, scf, ...timeouts }), JSON.stringify(timeouts)).toThrow(
+          expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+        );
       }
     });
 

@@ -57,7 +57,10 @@ describe('LocalCloud', () => {
     // The push address is the gateway's port and the API's id, and the hook injected it into each
     // function (as the local SCF keeps them).
     expect(endpoints.pushUrl).toBe(`http://127.0.0.1:${new URL(endpoints.wsUrl).port}/${endpoints.applied.apiId}`);
-    const deployed = JSON.parse(await readFile(path.join(dataDir, 'scf', 'stacks', 'chat-dev-gz', 'functions.json'), 'utf8')).functions as Array<{ name: string; environment: Record<string, string> }>;
+    const deployed = JSON.parse(await readFile(path.join(dataDir, 'scf', 'stacks', 'chat-dev-gz', 'functions.json'), 'utf8')).functions as Array<{
+      name: string;
+      environment: Record<string, string>;
+    }>;
     expect(deployed.map((f) => [f.name, f.environment.url]).sort()).toEqual(
       ['chat-dev-gz-cleanup', 'chat-dev-gz-register', 'chat-dev-gz-transport'].map((name) => [name, endpoints.pushUrl]),
     );
@@ -113,7 +116,14 @@ describe('LocalCloud restarts', () => {
     const server = new CosServer({ directory: path.join(dataDir, 'cos'), credentials: [credential] });
     await server.start();
     try {
-      const env = { bucket: 'chat-dev-gz-1250000000', region: 'ap-guangzhou', TENCENTCLOUD_SECRETID: credential.secretId, TENCENTCLOUD_SECRETKEY: credential.secretKey, TENCENTCLOUD_SESSIONTOKEN: credential.sessionToken!, LOCAL_COS_DOMAIN: server.domain };
+      const env = {
+        bucket: 'chat-dev-gz-1250000000',
+        region: 'ap-guangzhou',
+        TENCENTCLOUD_SECRETID: credential.secretId,
+        TENCENTCLOUD_SECRETKEY: credential.secretKey,
+        TENCENTCLOUD_SESSIONTOKEN: credential.sessionToken!,
+        LOCAL_COS_DOMAIN: server.domain,
+      };
       return await fn(new ConnectionRegistry(readRegistryConfig(env)));
     } finally {
       await server.stop();
@@ -163,16 +173,27 @@ describe('applyStack', () => {
     await expect(applyStack({ stackDir: dir, services, appId: '1' })).rejects.toThrow(/does not support resource type tencentcloud_vpc/);
     await writeFile(
       path.join(dir, 'cdk.tf.json'),
-      JSON.stringify({ provider: { tencentcloud: [{ region: 'ap-guangzhou' }] }, resource: { tencentcloud_cam_role: { r: { name: '${upper("x")}', document: '{}' } } } }),
+      JSON.stringify({
+        provider: { tencentcloud: [{ region: 'ap-guangzhou' }] },
+        resource: { tencentcloud_cam_role: { r: { name: '${upper("x")}', document: '{}' } } },
+      }),
     );
     await expect(applyStack({ stackDir: dir, services, appId: '1' })).rejects.toThrow(/cannot evaluate \$\{upper\("x"\)\}/);
     // One WebSocket API per stack, checked before anything is touched (the services here are empty).
     const api = (name: string) => ({ service_id: 's', api_name: name, protocol: 'WEBSOCKET', request_config_path: `/${name}` });
     await writeFile(
       path.join(dir, 'cdk.tf.json'),
-      JSON.stringify({ provider: { tencentcloud: [{ region: 'ap-guangzhou' }] }, resource: { tencentcloud_api_gateway_api: { a: api('a'), b: api('b') }, tencentcloud_api_gateway_service_release: { r: { service_id: 's', environment_name: 'release', release_desc: 'x' } } } }),
+      JSON.stringify({
+        provider: { tencentcloud: [{ region: 'ap-guangzhou' }] },
+        resource: {
+          tencentcloud_api_gateway_api: { a: api('a'), b: api('b') },
+          tencentcloud_api_gateway_service_release: { r: { service_id: 's', environment_name: 'release', release_desc: 'x' } },
+        },
+      }),
     );
-    await expect(applyStack({ stackDir: dir, services, appId: '1' })).rejects.toThrow(/declares 2 tencentcloud_api_gateway_api resources; the local cloud runs a stack with exactly one/);
+    await expect(applyStack({ stackDir: dir, services, appId: '1' })).rejects.toThrow(
+      /declares 2 tencentcloud_api_gateway_api resources; the local cloud runs a stack with exactly one/,
+    );
     await rm(dir, { recursive: true, force: true });
   });
 });
@@ -190,10 +211,14 @@ describe('watchSources', () => {
         check();
       });
     // A long debounce, so that five writes in a row are one burst even on a busy machine.
-    const stop = watchSources(dir, async (files) => {
-      bursts.push(files);
-      waiters.splice(0).forEach((w) => w());
-    }, { debounceMs: 400 });
+    const stop = watchSources(
+      dir,
+      async (files) => {
+        bursts.push(files);
+        waiters.splice(0).forEach((w) => w());
+      },
+      { debounceMs: 400 },
+    );
     try {
       for (let i = 0; i < 5; i++) await writeFile(path.join(dir, 'lib', `f${i}.ts`), `export const x = ${i};`);
       await nextBurst(1);

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import COS from 'cos-nodejs-sdk-v5';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { randomCredential } from '../../local/credentials.js';
-import { CosServer } from '../../local/cos/server.js';
+import { randomCredential } from '../../local/credentials';
+import { CosServer } from '../../local/cos/server';
 
 const BUCKET = 'auth-test-1250000000';
 const REGION = 'ap-guangzhou';
@@ -54,13 +54,39 @@ describe('local COS server: signatures on every kind of request', () => {
 
   /** The requests, each as an unsigned raw request and as an SDK call. */
   const kinds: Array<{ name: string; method: string; path: string; body?: string; call(client: COS): Promise<unknown> }> = [
-    { name: 'GET Bucket (listing)', method: 'GET', path: `/${BUCKET}?prefix=secret%2F`, call: (c) => c.getBucket({ Bucket: BUCKET, Region: REGION, Prefix: 'secret/' }) },
+    {
+      name: 'GET Bucket (listing)',
+      method: 'GET',
+      path: `/${BUCKET}?prefix=secret%2F`,
+      call: (c) => c.getBucket({ Bucket: BUCKET, Region: REGION, Prefix: 'secret/' }),
+    },
     { name: 'GET Bucket without parameters', method: 'GET', path: `/${BUCKET}`, call: (c) => c.getBucket({ Bucket: BUCKET, Region: REGION }) },
-    { name: 'GET Object', method: 'GET', path: `/${BUCKET}/secret/plan.txt`, call: (c) => c.getObject({ Bucket: BUCKET, Region: REGION, Key: 'secret/plan.txt' }) },
-    { name: 'HEAD Object', method: 'HEAD', path: `/${BUCKET}/secret/plan.txt`, call: (c) => c.headObject({ Bucket: BUCKET, Region: REGION, Key: 'secret/plan.txt' }) },
+    {
+      name: 'GET Object',
+      method: 'GET',
+      path: `/${BUCKET}/secret/plan.txt`,
+      call: (c) => c.getObject({ Bucket: BUCKET, Region: REGION, Key: 'secret/plan.txt' }),
+    },
+    {
+      name: 'HEAD Object',
+      method: 'HEAD',
+      path: `/${BUCKET}/secret/plan.txt`,
+      call: (c) => c.headObject({ Bucket: BUCKET, Region: REGION, Key: 'secret/plan.txt' }),
+    },
     { name: 'HEAD Bucket', method: 'HEAD', path: `/${BUCKET}`, call: (c) => c.headBucket({ Bucket: BUCKET, Region: REGION }) },
-    { name: 'PUT Object', method: 'PUT', path: `/${BUCKET}/secret/forged.txt`, body: 'forged', call: (c) => c.putObject({ Bucket: BUCKET, Region: REGION, Key: 'secret/forged.txt', Body: 'forged' }) },
-    { name: 'DELETE Object', method: 'DELETE', path: `/${BUCKET}/secret/plan.txt`, call: (c) => c.deleteObject({ Bucket: BUCKET, Region: REGION, Key: 'secret/plan.txt' }) },
+    {
+      name: 'PUT Object',
+      method: 'PUT',
+      path: `/${BUCKET}/secret/forged.txt`,
+      body: 'forged',
+      call: (c) => c.putObject({ Bucket: BUCKET, Region: REGION, Key: 'secret/forged.txt', Body: 'forged' }),
+    },
+    {
+      name: 'DELETE Object',
+      method: 'DELETE',
+      path: `/${BUCKET}/secret/plan.txt`,
+      call: (c) => c.deleteObject({ Bucket: BUCKET, Region: REGION, Key: 'secret/plan.txt' }),
+    },
     {
       name: 'POST Bucket ?delete',
       method: 'POST',
@@ -68,8 +94,18 @@ describe('local COS server: signatures on every kind of request', () => {
       body: '<Delete><Object><Key>secret/plan.txt</Key></Object></Delete>',
       call: (c) => c.deleteMultipleObject({ Bucket: BUCKET, Region: REGION, Objects: [{ Key: 'secret/plan.txt' }] }),
     },
-    { name: 'POST Object ?uploads (multipart start)', method: 'POST', path: `/${BUCKET}/secret/big.bin?uploads`, call: (c) => c.multipartInit({ Bucket: BUCKET, Region: REGION, Key: 'secret/big.bin' }) },
-    { name: 'GET Bucket ?uploads (multipart listing)', method: 'GET', path: `/${BUCKET}?uploads`, call: (c) => c.multipartList({ Bucket: BUCKET, Region: REGION, Prefix: '', Delimiter: '' }) },
+    {
+      name: 'POST Object ?uploads (multipart start)',
+      method: 'POST',
+      path: `/${BUCKET}/secret/big.bin?uploads`,
+      call: (c) => c.multipartInit({ Bucket: BUCKET, Region: REGION, Key: 'secret/big.bin' }),
+    },
+    {
+      name: 'GET Bucket ?uploads (multipart listing)',
+      method: 'GET',
+      path: `/${BUCKET}?uploads`,
+      call: (c) => c.multipartList({ Bucket: BUCKET, Region: REGION, Prefix: '', Delimiter: '' }),
+    },
   ];
 
   /** What must be unchanged after a refused request: the object, and no forged object or upload. */

@@ -6,8 +6,7 @@ import { appendFile, mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BLOB_FOLDER, BucketJournal, JOURNAL_FILE, type StoredObject, compareKeys } from '../../local/cos/journal.js';
-
+import { BLOB_FOLDER, BucketJournal, JOURNAL_FILE, type StoredObject, compareKeys } from '../../local/cos/journal';
 
 function md5(body: Buffer): string {
   return createHash('md5').update(body).digest('hex');

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import COS from 'cos-nodejs-sdk-v5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomCredential } from '../../local/credentials.js';
-import { MAX_KEY_BYTES } from '../../local/cos/paths.js';
-import { CosServer } from '../../local/cos/server.js';
-import { nonXmlCharacter } from '../../local/cos/xml.js';
+import { randomCredential } from '../../local/credentials';
+import { MAX_KEY_BYTES } from '../../local/cos/paths';
+import { CosServer } from '../../local/cos/server';
+import { nonXmlCharacter } from '../../local/cos/xml';
 
 const BUCKET = 'keys-test-1250000000';
 const REGION = 'ap-guangzhou';

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import COS from 'cos-nodejs-sdk-v5';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { randomCredential } from '../../local/credentials.js';
-import { BucketJournal, JOURNAL_FILE } from '../../local/cos/journal.js';
-import { makePrivateDir } from '../../local/cos/private-files.js';
-import { CosServer } from '../../local/cos/server.js';
+import { randomCredential } from '../../local/credentials';
+import { BucketJournal, JOURNAL_FILE } from '../../local/cos/journal';
+import { makePrivateDir } from '../../local/cos/private-files';
+import { CosServer } from '../../local/cos/server';
 
 const BUCKET = 'private-test-1250000000';
 const REGION = 'ap-guangzhou';
@@ -83,7 +83,16 @@ describe('local COS store: private files', () => {
       const found = await modes(join(base, 'data'));
       const names = Object.keys(found).join('\n');
       // the kinds of file checked, so a change of layout cannot make this test check nothing
-      for (const part of [JOURNAL_FILE, '._S3rver_blobs/', '._S3rver_subresources/', '._S3rver_cors.xml', `${UploadId}/key`, `${UploadId}/metadata`, `${UploadId}/1`, `${UploadId}/1.md5`]) {
+      for (const part of [
+        JOURNAL_FILE,
+        '._S3rver_blobs/',
+        '._S3rver_subresources/',
+        '._S3rver_cors.xml',
+        `${UploadId}/key`,
+        `${UploadId}/metadata`,
+        `${UploadId}/1`,
+        `${UploadId}/1.md5`,
+      ]) {
         expect(names).toContain(part);
       }
       expect(notPrivate(found)).toEqual({});
@@ -98,7 +107,7 @@ describe('local COS store: private files', () => {
       for (let i = 0; i < 40; i++) await journal.put({ key: 'k', md5: String(i), size: body.length, mtime: i, metadata: {}, body });
       await journal.close();
       const info = await stat(join(folder, JOURNAL_FILE));
-      expect(info.size, "the journal was not rewritten").toBeLessThan(1024 * 1024);
+      expect(info.size, 'the journal was not rewritten').toBeLessThan(1024 * 1024);
       expect(info.mode & 0o777).toBe(0o600);
     });
   });
@@ -112,7 +121,7 @@ describe('local COS store: private files', () => {
     await writeFile(join(bucketFolder, '._S3rver_blobs', 'stray'), 'x', { mode: 0o644 });
     await writeFile(join(bucketFolder, '._S3rver_cors.xml'), '<CORSConfiguration/>', { mode: 0o664 });
     const outside = join(base, 'outside.txt');
-    await writeFile(outside, 'not the store\'s', { mode: 0o644 });
+    await writeFile(outside, "not the store's", { mode: 0o644 });
     await symlink(outside, join(directory, 'link'));
 
     server = new CosServer({ directory, credentials: [randomCredential()] });
@@ -123,7 +132,6 @@ describe('local COS store: private files', () => {
     expect(notPrivate(found)).toEqual({});
     expect((await stat(outside)).mode & 0o777).toBe(0o644);
   });
-
 });
 
 describe.each(UMASKS)('makePrivateDir under umask $name', ({ umask }) => {

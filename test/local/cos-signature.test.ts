@@ -7,7 +7,7 @@ import {
   type SignedRequestParts,
   parseCosAuthorization,
   verifyCosSignature,
-} from '../../local/cos/signature.js';
+} from '../../local/cos/signature';
 
 const credential: LocalCredential = {
   secretId: 'AKID' + randomBytes(16).toString('hex'),
@@ -32,9 +32,7 @@ const HEADERS = {
 const QUERY = { prefix: 'rooms/a b', 'max-keys': '10', uploads: '' };
 
 /** Signs like the SDK does, and returns what the server would see for that request. */
-function signed(
-  options: { method?: COS.Method; keyTime?: string; secret?: LocalCredential } = {},
-): { parts: SignedRequestParts; authorization: string } {
+function signed(options: { method?: COS.Method; keyTime?: string; secret?: LocalCredential } = {}): { parts: SignedRequestParts; authorization: string } {
   const secret = options.secret ?? credential;
   const authorization = COS.getAuthorization({
     SecretId: secret.secretId,
@@ -94,7 +92,17 @@ describe('verifyCosSignature', () => {
     ['signed header', (p: SignedRequestParts) => ({ ...p, headers: { ...p.headers, 'x-cos-meta-room': 'other' } })],
     ['host', (p: SignedRequestParts) => ({ ...p, headers: { ...p.headers, host: 'evil.example:4568' } })],
     ['missing signed header', (p: SignedRequestParts) => ({ ...p, headers: { ...p.headers, 'content-type': undefined } })],
-    ['signed param', (p: SignedRequestParts) => ({ ...p, query: [['prefix', 'rooms/b'], ['max-keys', '10'], ['uploads', '']] as const })],
+    [
+      'signed param',
+      (p: SignedRequestParts) => ({
+        ...p,
+        query: [
+          ['prefix', 'rooms/b'],
+          ['max-keys', '10'],
+          ['uploads', ''],
+        ] as const,
+      }),
+    ],
     ['missing signed param', (p: SignedRequestParts) => ({ ...p, query: p.query.filter(([name]) => name !== 'uploads') })],
   ])('refuses a tampered %s', (_, tamper) => {
     const { parts } = signed();

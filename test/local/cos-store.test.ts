@@ -9,9 +9,9 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import FilesystemStore from 's3rver/lib/stores/filesystem.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BLOB_FOLDER, INLINE_BODY_BYTES, JOURNAL_FILE } from '../../local/cos/journal.js';
-import { ObjectStore } from '../../local/cos/store.js';
-import { type CosFixture, TEST_REGION, startCos } from '../support/cos-fixture.js';
+import { BLOB_FOLDER, INLINE_BODY_BYTES, JOURNAL_FILE } from '../../local/cos/journal';
+import { ObjectStore } from '../../local/cos/store';
+import { type CosFixture, TEST_REGION, startCos } from '../support/cos-fixture';
 
 const BUCKET = 'examplebucket-1250000000';
 
@@ -220,11 +220,14 @@ describe('ObjectStore', () => {
     const third = randomBytes(120_000);
     await store.writeObject(BUCKET, 'avatar.png', third, {});
     // a blob replaced by another blob goes too
-    await vi.waitFor(async () => {
-      const names = await blobFiles(dir);
-      expect(names).toHaveLength(1);
-      expect(names).not.toContain(blob);
-    }, { timeout: 2_000 });
+    await vi.waitFor(
+      async () => {
+        const names = await blobFiles(dir);
+        expect(names).toHaveLength(1);
+        expect(names).not.toContain(blob);
+      },
+      { timeout: 2_000 },
+    );
     expect((await readAll((await store.getObject(BUCKET, 'avatar.png'))?.content)).equals(third)).toBe(true);
 
     await store.deleteObject(BUCKET, 'avatar.png');

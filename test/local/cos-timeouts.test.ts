@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import COS from 'cos-nodejs-sdk-v5';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { randomCredential } from '../../local/credentials.js';
-import { CosServer, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../../local/cos/server.js';
+import { randomCredential } from '../../local/credentials';
+import { CosServer, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../../local/cos/server';
 
 const BUCKET = 'slow-test-1250000000';
 const REGION = 'ap-guangzhou';

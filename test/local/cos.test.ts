@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import COS from 'cos-nodejs-sdk-v5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CosServer, type LocalCredential } from '../../local/cos/server.js';
+import { CosServer, type LocalCredential } from '../../local/cos/server';
 
 const BUCKET = 'chat-dev-gz-1250000000';
 const REGION = 'ap-guangzhou';
@@ -56,8 +56,7 @@ describe('local COS server through cos-nodejs-sdk-v5', () => {
   const credential = randomCredential();
   const temporary = randomCredential(true);
 
-  const newServer = () =>
-    new CosServer({ directory, credentials: [credential, temporary], buckets: [BUCKET] });
+  const newServer = () => new CosServer({ directory, credentials: [credential, temporary], buckets: [BUCKET] });
 
   beforeAll(async () => {
     directory = await mkdtemp(join(tmpdir(), 'local-cos-'));
@@ -149,7 +148,7 @@ describe('local COS server through cos-nodejs-sdk-v5', () => {
   });
 
   it('round-trips keys with + / = characters, spaces, quotes and unicode', async () => {
-    const keys = ['sp/a+b=c', 'sp/with space', "sp/quote'\"`!*()", 'sp/中文/ключ/😀.txt', 'sp/percent%2F%zz', 'sp/folder/'];
+    const keys = ['sp/a+b=c', 'sp/with space', 'sp/quote\'"`!*()', 'sp/中文/ключ/😀.txt', 'sp/percent%2F%zz', 'sp/folder/'];
     for (const key of keys) {
       await cos.putObject({ Bucket: BUCKET, Region: REGION, Key: key, Body: `body of ${key}` });
       const got = await cos.getObject({ Bucket: BUCKET, Region: REGION, Key: key });
@@ -171,9 +170,7 @@ describe('local COS server through cos-nodejs-sdk-v5', () => {
     // a shorter key sharing a folder name: s3rver alone would list it out of order
     keys.push('paging');
     // SkipTask bypasses the SDK's upload queue, whose bookkeeping costs more than the uploads here
-    await inBatches(keys, 50, (Key) =>
-      cos.putObject({ Bucket: BUCKET, Region: REGION, Key, Body: '', SkipTask: true } as COS.PutObjectParams),
-    );
+    await inBatches(keys, 50, (Key) => cos.putObject({ Bucket: BUCKET, Region: REGION, Key, Body: '', SkipTask: true } as COS.PutObjectParams));
 
     const pages: Awaited<ReturnType<COS['getBucket']>>[] = [];
     let marker: string | undefined;
@@ -231,7 +228,7 @@ describe('local COS server through cos-nodejs-sdk-v5', () => {
     expect(listed.headers?.['x-cos-request-id']).toBeTruthy();
   });
 
-  it('uploads a large file in parts through the SDK\'s multipart flow', async () => {
+  it("uploads a large file in parts through the SDK's multipart flow", async () => {
     const data = randomBytes(2.5 * 1024 * 1024);
     const filePath = join(directory, 'upload.bin');
     await writeFile(filePath, data);
@@ -309,7 +306,7 @@ describe('local COS server through cos-nodejs-sdk-v5', () => {
     expect(body).toMatch(/<TraceId>[^<]+<\/TraceId>/);
   });
 
-  it('rewrites s3rver\'s errors into COS error documents with a request id', async () => {
+  it("rewrites s3rver's errors into COS error documents with a request id", async () => {
     const authorization = COS.getAuthorization({
       SecretId: credential.secretId,
       SecretKey: credential.secretKey,

@@ -23,7 +23,12 @@ function thrown(call: () => unknown): UnsupportedExpressionError {
 describe('local apply expressions', () => {
   it('parses resource, data source and variable references', () => {
     expect(parseReference('tencentcloud_cam_role.fn.id', WHERE)).toEqual({ kind: 'resource', type: 'tencentcloud_cam_role', name: 'fn', attribute: 'id' });
-    expect(parseReference(' data.tencentcloud_user_info.me.app_id ', WHERE)).toEqual({ kind: 'data', type: 'tencentcloud_user_info', name: 'me', attribute: 'app_id' });
+    expect(parseReference(' data.tencentcloud_user_info.me.app_id ', WHERE)).toEqual({
+      kind: 'data',
+      type: 'tencentcloud_user_info',
+      name: 'me',
+      attribute: 'app_id',
+    });
     expect(parseReference('var.admission_secret', WHERE)).toEqual({ kind: 'var', name: 'admission_secret' });
     const err = thrown(() => parseReference('upper(var.a)', WHERE));
     expect(err.code).toBe('ERR_UNSUPPORTED_EXPRESSION');

@@ -138,7 +138,11 @@ describe('TableInvoker', () => {
     expect(event.websocket.n).toBe(1);
     expect(invoker.eventsOf('echo')).toEqual([{ websocket: { n: 1 } }]);
     expect(await invoker.invoke(TableInvoker.ref('echo', 'other'), {})).toMatchObject({ ok: true, value: 'namespaced' });
-    expect(await invoker.invoke(TableInvoker.ref('echo', 'third'), {})).toMatchObject({ ok: false, kind: 'not-found', message: 'function third/echo not found' });
+    expect(await invoker.invoke(TableInvoker.ref('echo', 'third'), {})).toMatchObject({
+      ok: false,
+      kind: 'not-found',
+      message: 'function third/echo not found',
+    });
     expect(await invoker.invoke(TableInvoker.ref('fail'), {})).toMatchObject({ ok: false, kind: 'error', message: 'TypeError: bad' });
     expect(await invoker.invoke(TableInvoker.ref('slow'), {})).toMatchObject({ ok: false, kind: 'timeout' });
     expect(await invoker.invoke(TableInvoker.ref('nothing'), {})).toMatchObject({ ok: true, value: null });

@@ -165,7 +165,11 @@ describe('handshake', () => {
     table.set('register', (event) => ({
       errNo: 0,
       errMsg: 'ok',
-      websocket: { action: 'connecting', secConnectionID: event.websocket.secConnectionID, ...(event.websocket.secWebSocketProtocol ? { secWebSocketProtocol: 'chat' } : {}) },
+      websocket: {
+        action: 'connecting',
+        secConnectionID: event.websocket.secConnectionID,
+        ...(event.websocket.secWebSocketProtocol ? { secWebSocketProtocol: 'chat' } : {}),
+      },
     }));
     const first = await Client.open(url, ['chat', 'x']);
     const second = await Client.open(url.replace(/\/$/, ''), undefined, { perMessageDeflate: false });
@@ -203,7 +207,9 @@ describe('handshake', () => {
     // the id register saw is the one transport sees
     await first.send('hi');
     const [transport] = await table.waitForCalls('transport');
-    expect(transport.event).toEqual({ websocket: { action: 'data send', secConnectionID: withOffers.websocket.secConnectionID, dataType: 'text', data: 'hi' } });
+    expect(transport.event).toEqual({
+      websocket: { action: 'data send', secConnectionID: withOffers.websocket.secConnectionID, dataType: 'text', data: 'hi' },
+    });
   });
 
   it('generates ids of 24 random bytes in base64', async () => {
@@ -290,7 +296,11 @@ describe('handshake', () => {
     // ...which a client that offered protocols treats as a failed handshake, as browsers do
     await expect(Client.open(url, ['chat', 'x'])).rejects.toThrow('Server sent no subprotocol');
 
-    table.set('register', (event) => ({ errNo: 0, errMsg: 'ok', websocket: { action: 'connecting', secConnectionID: event.websocket.secConnectionID, secWebSocketProtocol: 'x' } }));
+    table.set('register', (event) => ({
+      errNo: 0,
+      errMsg: 'ok',
+      websocket: { action: 'connecting', secConnectionID: event.websocket.secConnectionID, secWebSocketProtocol: 'x' },
+    }));
     const chosen = await Client.open(url, ['chat', 'x']);
     expect(chosen.ws.protocol).toBe('x');
 
@@ -422,7 +432,9 @@ describe('reverse push', () => {
       status: 200,
       json: { errNo: 0, errMsg: 'ok' },
     });
-    expect((await post(pushUrl, { websocket: { action: 'data send', secConnectionID: id, dataType: 'binary', data: bytes.toString('base64') } })).json.errNo).toBe(0);
+    expect(
+      (await post(pushUrl, { websocket: { action: 'data send', secConnectionID: id, dataType: 'binary', data: bytes.toString('base64') } })).json.errNo,
+    ).toBe(0);
     const [text, binary] = await client.waitForMessages(2);
     expect(text).toEqual({ data: Buffer.from('héllo'), binary: false });
     expect(binary).toEqual({ data: bytes, binary: true });
@@ -563,7 +575,9 @@ describe('limits', () => {
     expect(delivered.length).toBeGreaterThanOrEqual(10);
     expect(delivered.length).toBeLessThan(20);
     expect(delivered.map((e) => e.websocket.data)).toEqual(delivered.map((_, i) => `eager ${i}`));
-    const lastTransport = table.calls.map((c, i) => (c.fn.name === 'transport' && c.event.websocket.secConnectionID === eagerId ? i : -1)).reduce((a, b) => Math.max(a, b));
+    const lastTransport = table.calls
+      .map((c, i) => (c.fn.name === 'transport' && c.event.websocket.secConnectionID === eagerId ? i : -1))
+      .reduce((a, b) => Math.max(a, b));
     expect(table.calls.indexOf(cleanup)).toBeGreaterThan(lastTransport);
   });
 
@@ -664,7 +678,9 @@ describe('releases', () => {
     const [call] = await table.waitForCalls('transport2', 1);
     expect(call.event.websocket.data).toBe('three');
     expect(table.callsTo('transport')).toHaveLength(2);
-    expect((await post(pushUrl, { websocket: { action: 'data send', secConnectionID: idOf(table), dataType: 'text', data: 'still here' } })).json.errNo).toBe(0);
+    expect((await post(pushUrl, { websocket: { action: 'data send', secConnectionID: idOf(table), dataType: 'text', data: 'still here' } })).json.errNo).toBe(
+      0,
+    );
     await client.waitForMessages(1);
 
     // a draft without register, released, refuses new connections but not the open one
@@ -681,7 +697,10 @@ describe('releases', () => {
     gateway.createService({ serviceId: 'service-b', serviceName: 'b' });
     gateway.createApi(apiDef({ serviceId: 'service-b', apiId: 'b1' }));
     expect(() => gateway.releaseService('service-b', 'release')).toThrow(
-      expect.objectContaining({ code: 'ResourceInUse.RouteConflict', message: expect.stringContaining('/release is already served by API api-test of service service-test') }),
+      expect.objectContaining({
+        code: 'ResourceInUse.RouteConflict',
+        message: expect.stringContaining('/release is already served by API api-test of service service-test'),
+      }),
     );
     // an unreleased draft is not served anywhere
     expect((await refusal(`${gateway.origin.replace('http', 'ws')}/test/`)).status).toBe(404);
@@ -786,7 +805,10 @@ describe('hardening', () => {
     // connected, the ws error, closing... and closed
     expect(mentions.length).toBeGreaterThanOrEqual(2);
     expect(lines.some((l) => l.startsWith(`connected ${logId(id)} to /release/`))).toBe(true);
-    expect(lines.some((l) => l.startsWith(`closed ${logId(id)} with `)), lines.join('\n')).toBe(true);
+    expect(
+      lines.some((l) => l.startsWith(`closed ${logId(id)} with `)),
+      lines.join('\n'),
+    ).toBe(true);
     expect(lines.filter((l) => l.includes(id))).toEqual([]);
 
     const full = await setup({ logFullIds: true });

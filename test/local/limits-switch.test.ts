@@ -18,7 +18,21 @@ describe('npm start -- --limits off', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'limits-off-'));
-    const args = parseStartArgs(['--limits', 'off', '--port', '0', '--gateway-port', '0', '--cos-port', '0', '--cloud-api-port', '0', '--data-dir', dataDir, '--quiet']);
+    const args = parseStartArgs([
+      '--limits',
+      'off',
+      '--port',
+      '0',
+      '--gateway-port',
+      '0',
+      '--cos-port',
+      '0',
+      '--cloud-api-port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--quiet',
+    ]);
     expect(args.cloud.limits).toEqual({ rateLimits: false });
     cloud = new LocalCloud({ ...args.cloud, buildDir: path.join(dataDir, 'dist'), log: () => {} });
     endpoints = await cloud.start();

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { Listener, listen } from '../../local/listen.js';
+import { Listener, listen } from '../../local/listen';
 
 /** A Listener over a real HTTP server on a free port, counting its opens and closes. */
 function counted() {

@@ -41,7 +41,11 @@ describe('re-deploys on the local cloud', () => {
   let gatewayPort: number;
 
   /** One `npm start`: starts, checks the chat, stops; returns its log. */
-  async function start(config: AppConfig, port = gatewayPort, stage?: { stage: string; env: NodeJS.ProcessEnv; protocols: string[] }): Promise<{ log: string; endpoints: LocalEndpoints }> {
+  async function start(
+    config: AppConfig,
+    port = gatewayPort,
+    stage?: { stage: string; env: NodeJS.ProcessEnv; protocols: string[] },
+  ): Promise<{ log: string; endpoints: LocalEndpoints }> {
     const lines: string[] = [];
     const cloud = new LocalCloud({
       dataDir,
@@ -100,7 +104,11 @@ describe('re-deploys on the local cloud', () => {
     latest = changed;
     const third = await start(changed);
     expect(third.log).toMatch(/chat-dev-gz: 0 to add, 1 to change, 1 to replace, 0 to destroy/);
-    expect(third.log).toMatch(new RegExp(`tencentcloud_api_gateway_api\\.\\S+: update in place \\(service_config_timeout: ${base.defaults.idleTimeoutSeconds ?? 600} -> ${(base.defaults.idleTimeoutSeconds ?? 600) + 300}\\)`));
+    expect(third.log).toMatch(
+      new RegExp(
+        `tencentcloud_api_gateway_api\\.\\S+: update in place \\(service_config_timeout: ${base.defaults.idleTimeoutSeconds ?? 600} -> ${(base.defaults.idleTimeoutSeconds ?? 600) + 300}\\)`,
+      ),
+    );
     expect(third.log).toMatch(/terraform_data\.\S+: replace \(replace_triggered_by tencentcloud_api_gateway_api\.\S+, which is planned to update in place\)/);
     // The provider's ModifyApi dropped the bindings; the hook set them again and released.
     expect(third.log).toMatch(/\[1\/4\] WebSocket bindings of api-\w+ differ \(9 fields\); ModifyApi/);
@@ -117,16 +125,24 @@ describe('re-deploys on the local cloud', () => {
     expect(moved.endpoints.pushUrl).not.toBe(first.endpoints.pushUrl);
     expect(moved.log).toMatch(/terraform_data\.\S+: replace \(.*triggers_replace\.CHAT_CLIENT_URL/);
     for (const fn of ['register', 'transport', 'cleanup']) {
-      expect(moved.log).toMatch(new RegExp(`chat-dev-gz-${fn}: updating url \\(push address changed from ${first.endpoints.pushUrl.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
+      expect(moved.log).toMatch(
+        new RegExp(`chat-dev-gz-${fn}: updating url \\(push address changed from ${first.endpoints.pushUrl.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`),
+      );
     }
-    const deployed = JSON.parse(await readFile(path.join(dataDir, 'scf', 'stacks', 'chat-dev-gz', 'functions.json'), 'utf8')).functions as Array<{ environment: Record<string, string> }>;
+    const deployed = JSON.parse(await readFile(path.join(dataDir, 'scf', 'stacks', 'chat-dev-gz', 'functions.json'), 'utf8')).functions as Array<{
+      environment: Record<string, string>;
+    }>;
     expect(deployed.map((f) => f.environment.url)).toEqual([moved.endpoints.pushUrl, moved.endpoints.pushUrl, moved.endpoints.pushUrl]);
     gatewayPort = Number(new URL(moved.endpoints.pushUrl).port);
   }, 240_000);
 
   it('another stage on the same data folder and port is a stack of its own; the first is untouched', async () => {
     const secret = 'a-local-admission-secret-of-32-bytes!';
-    const prod = await start(latest, gatewayPort, { stage: 'prod', env: { ...process.env, CHAT_PROD_ADMISSION_SECRET: secret }, protocols: ['chat', createAdmissionToken(secret, { ttlSeconds: 600 })] });
+    const prod = await start(latest, gatewayPort, {
+      stage: 'prod',
+      env: { ...process.env, CHAT_PROD_ADMISSION_SECRET: secret },
+      protocols: ['chat', createAdmissionToken(secret, { ttlSeconds: 600 })],
+    });
     expect(prod.endpoints.stack).toBe('chat-prod-gz');
     expect(prod.log).toMatch(/chat-prod-gz: \d+ to add, 0 to change, 0 to replace, 0 to destroy/);
     const dev = await start(latest);

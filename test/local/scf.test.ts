@@ -4,10 +4,10 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Zippable, strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FunctionRef, InvocationResult } from '../../local/invoker.js';
-import { DEFAULT_MAX_INSTANCES, type FunctionSpec, LocalScf, type LocalScfOptions, ScfError } from '../../local/scf/runtime.js';
-import { type AppBundles, RUNTIME } from '../../scripts/bundle.js';
-import { bundleChat } from '../support/bundles.js';
+import type { FunctionRef, InvocationResult } from '../../local/invoker';
+import { DEFAULT_MAX_INSTANCES, type FunctionSpec, LocalScf, type LocalScfOptions, ScfError } from '../../local/scf/runtime';
+import { type AppBundles, RUNTIME } from '../../scripts/bundle';
+import { bundleChat } from '../support/bundles';
 
 const CREDENTIALS = { secretId: 'AKIDlocaltestsecretid0000000000000', secretKey: 'local-test-secret-key', sessionToken: 'local-test-session-token' };
 const REGION = 'ap-guangzhou';
@@ -150,7 +150,9 @@ describe('LocalScf', () => {
       expect(warn.some((l) => l.stream === 'stderr' && l.line.includes('"errNo":101'))).toBe(true);
 
       const info = scf.getFunction('register', 'default')!;
-      const sha = createHash('sha256').update(await readFile(bundle.zipPath)).digest('hex');
+      const sha = createHash('sha256')
+        .update(await readFile(bundle.zipPath))
+        .digest('hex');
       expect(info).toMatchObject({ name: 'register', namespace: 'default', status: 'Active', codeSha256: sha, runtime: RUNTIME });
       // unpacked once, under the same hash prefix the bundle's name carries
       expect((await stat(join(root, 'work', `register-${bundle.hash}`, 'index.js'))).isFile()).toBe(true);
@@ -221,7 +223,7 @@ describe('LocalScf', () => {
       expect(logged('[impostor deploy] reserved environment variables ignored').length).toBe(1);
     });
 
-    it('drops a session token the function brings when the platform has none; adds the host\'s platform variables', async () => {
+    it("drops a session token the function brings when the platform has none; adds the host's platform variables", async () => {
       const runtime = newRuntime({
         credentials: { secretId: 'AKIDnotoken', secretKey: 'key' },
         region: undefined,
@@ -277,10 +279,7 @@ describe('LocalScf', () => {
 
     it('prefixes every line with the function and the request id', async () => {
       await deployToolbox(scf, 'chatty');
-      await Promise.all([
-        scf.invoke(ref('chatty'), { op: 'log' }, { requestId: 'log-a' }),
-        scf.invoke(ref('chatty'), { op: 'log' }, { requestId: 'log-b' }),
-      ]);
+      await Promise.all([scf.invoke(ref('chatty'), { op: 'log' }, { requestId: 'log-a' }), scf.invoke(ref('chatty'), { op: 'log' }, { requestId: 'log-b' })]);
       expectOk(await scf.invoke(ref('chatty'), { op: 'log' }, { requestId: 'log-c' }));
       for (const id of ['log-a', 'log-b', 'log-c']) {
         const mine = lines.filter((l) => l.line.includes(` from ${id}`));
@@ -309,8 +308,7 @@ describe('LocalScf', () => {
         );
         return { results };
       };
-      const maxOverlap = (results: Slept[]) =>
-        Math.max(...results.map((r) => results.filter((o) => o.start <= r.start && r.start < o.end).length));
+      const maxOverlap = (results: Slept[]) => Math.max(...results.map((r) => results.filter((o) => o.start <= r.start && r.start < o.end).length));
 
       const three = await burst(3, 300);
       expect(new Set(three.results.map((r) => r.threadId)).size).toBe(3);
@@ -399,13 +397,27 @@ describe('LocalScf', () => {
 
     it('refuses a deploy whose zip lacks the handler file or export, or whose code throws on load', async () => {
       const noFile = await scfError(
-        scf.deploy({ name: 'bad-file', zipPath: await zipOf('bad-file', { 'main.js': 'exports.main_handler = () => 1' }), handler: 'index.main_handler', environment: {}, memoryMb: 128, timeoutSeconds: 3 }),
+        scf.deploy({
+          name: 'bad-file',
+          zipPath: await zipOf('bad-file', { 'main.js': 'exports.main_handler = () => 1' }),
+          handler: 'index.main_handler',
+          environment: {},
+          memoryMb: 128,
+          timeoutSeconds: 3,
+        }),
       );
       expect(noFile.code).toBe('ERR_BAD_HANDLER');
       expect(noFile.message).toMatch(/index\.js.*not in .*main\.js/);
 
       const noExport = await scfError(
-        scf.deploy({ name: 'bad-export', zipPath: await zipOf('bad-export', { 'index.js': 'exports.handler = () => 1' }), handler: 'index.main_handler', environment: {}, memoryMb: 128, timeoutSeconds: 3 }),
+        scf.deploy({
+          name: 'bad-export',
+          zipPath: await zipOf('bad-export', { 'index.js': 'exports.handler = () => 1' }),
+          handler: 'index.main_handler',
+          environment: {},
+          memoryMb: 128,
+          timeoutSeconds: 3,
+        }),
       );
       expect(noExport.code).toBe('ERR_BAD_HANDLER');
       expect(noExport.message).toMatch(/no exported function main_handler \(it exports handler\)/);
@@ -416,7 +428,14 @@ describe('LocalScf', () => {
       expect(malformed.code).toBe('ERR_BAD_HANDLER');
 
       const throws = await scfError(
-        scf.deploy({ name: 'bad-load', zipPath: await zipOf('bad-load', { 'index.js': 'throw new Error("cannot start")' }), handler: 'index.main_handler', environment: {}, memoryMb: 128, timeoutSeconds: 3 }),
+        scf.deploy({
+          name: 'bad-load',
+          zipPath: await zipOf('bad-load', { 'index.js': 'throw new Error("cannot start")' }),
+          handler: 'index.main_handler',
+          environment: {},
+          memoryMb: 128,
+          timeoutSeconds: 3,
+        }),
       );
       expect(throws.code).toBe('ERR_INIT_FAILED');
       expect(throws.message).toMatch(/cannot start/);
@@ -480,7 +499,9 @@ describe('LocalScf', () => {
     it('keeps the previous version when a new deploy fails', async () => {
       await deployToolbox(scf, 'steady');
       const broken = await zipOf('steady-broken', { 'index.js': 'module.exports = {}' });
-      const err = await scfError(scf.deploy({ name: 'steady', zipPath: broken, handler: 'index.main_handler', environment: {}, memoryMb: 128, timeoutSeconds: 10 }));
+      const err = await scfError(
+        scf.deploy({ name: 'steady', zipPath: broken, handler: 'index.main_handler', environment: {}, memoryMb: 128, timeoutSeconds: 10 }),
+      );
       expect(err.code).toBe('ERR_BAD_HANDLER');
       expect(expectOk(await scf.invoke(ref('steady'), { op: 'whoami' }))).toMatchObject({ version: 'v1' });
     });

@@ -33,7 +33,8 @@ describe('SDK model tables', () => {
     for (const model of ['DescribeApiRequest', 'ModifyApiRequest', 'ReleaseServiceRequest', 'ApiInfo', 'RequestConfig', 'ServiceConfig', 'OauthConfig']) {
       expect(APIGATEWAY_MODELS, model).toHaveProperty(model);
     }
-    for (const model of ['GetFunctionRequest', 'UpdateFunctionConfigurationRequest', 'Environment', 'Variable']) expect(SCF_MODELS, model).toHaveProperty(model);
+    for (const model of ['GetFunctionRequest', 'UpdateFunctionConfigurationRequest', 'Environment', 'Variable'])
+      expect(SCF_MODELS, model).toHaveProperty(model);
   });
 
   it("equal the installed SDK for the post-deploy step's ModifyApiRequest", () => {
@@ -60,8 +61,13 @@ describe('SDK model tables', () => {
     }
     // types as declared
     expect(APIGATEWAY_MODELS.ModifyApiRequest).toMatchObject({
-      ServiceId: 'string', RequestConfig: 'RequestConfig', ServiceTimeout: 'number?', EnableCORS: 'boolean?',
-      ConstantParameters: 'ConstantParameter[]?', TagSpecifications: 'Tag?', ServiceScfFunctionType: 'string?',
+      ServiceId: 'string',
+      RequestConfig: 'RequestConfig',
+      ServiceTimeout: 'number?',
+      EnableCORS: 'boolean?',
+      ConstantParameters: 'ConstantParameter[]?',
+      TagSpecifications: 'Tag?',
+      ServiceScfFunctionType: 'string?',
     });
     expect(APIGATEWAY_MODELS.ApiInfo).toMatchObject({ InternalDomain: 'string?', MicroServicesInfo: 'number[]?', Tags: 'Tag[]?' });
     expect(SCF_MODELS.Environment).toEqual({ Variables: 'Variable[]?' });

@@ -81,7 +81,15 @@ describe('LocalScf state file', () => {
 
 describe('LocalGateway state file', () => {
   const invoker: Invoker = {
-    invoke: async (_fn: unknown, event: unknown) => ({ ok: true, value: { errNo: 0, errMsg: 'ok', websocket: { action: 'connecting', secConnectionID: (event as { websocket: { secConnectionID: string } }).websocket.secConnectionID } }, durationMs: 0 }),
+    invoke: async (_fn: unknown, event: unknown) => ({
+      ok: true,
+      value: {
+        errNo: 0,
+        errMsg: 'ok',
+        websocket: { action: 'connecting', secConnectionID: (event as { websocket: { secConnectionID: string } }).websocket.secConnectionID },
+      },
+      durationMs: 0,
+    }),
   } as unknown as Invoker;
   const api: ApiDef = {
     serviceId: 'service-a',

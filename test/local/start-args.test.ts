@@ -25,7 +25,16 @@ describe('npm start arguments', () => {
     expect(args).toEqual({
       help: false,
       watch: false,
-      cloud: { app: undefined, stage: undefined, region: undefined, dataDir: undefined, quiet: false, maxInstancesPerFunction: DEFAULT_MAX_INSTANCES, ports: DEFAULT_PORTS, limits: {} },
+      cloud: {
+        app: undefined,
+        stage: undefined,
+        region: undefined,
+        dataDir: undefined,
+        quiet: false,
+        maxInstancesPerFunction: DEFAULT_MAX_INSTANCES,
+        ports: DEFAULT_PORTS,
+        limits: {},
+      },
     });
     expect(describeLimits(resolveLimits(args.cloud.limits), 600)).toBe(
       '256 KB per message (close 1009); 10 msg/s and 128 KB/s per connection (close 1008); 4 MB unread per connection (close 1008); idle 600 s; max 7200 s',
@@ -43,7 +52,9 @@ describe('npm start arguments', () => {
     expect(args.cloud.limits).toEqual({ rateLimits: false });
     const limits = resolveLimits(args.cloud.limits);
     expect(limits).toMatchObject({ rateLimits: false, maxMessageBytes: 256 * 1024 });
-    expect(describeLimits(limits, 600)).toBe('256 KB per message (close 1009); no rate limits; 4 MB unread per connection (close 1008); idle 600 s; max 7200 s');
+    expect(describeLimits(limits, 600)).toBe(
+      '256 KB per message (close 1009); no rate limits; 4 MB unread per connection (close 1008); idle 600 s; max 7200 s',
+    );
     expect(parseStartArgs(['--limits=on']).cloud.limits).toEqual({});
   });
 
@@ -88,7 +99,11 @@ describe('npm start arguments', () => {
   });
 
   it('npm start ends with the error and status 1 on a bad flag, before starting anything', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'local', 'start.ts'), '--limits', 'maybe'], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+    const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'local', 'start.ts'), '--limits', 'maybe'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(run.status).toBe(1);
     expect(run.stderr.trim()).toBe('npm start: --limits must be on or off, got "maybe" (see npm start -- --help)');
     expect(run.stdout).not.toContain('starting');

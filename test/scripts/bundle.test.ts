@@ -21,12 +21,17 @@ function invokeInNode(dir: string, event: unknown, env: Record<string, string>):
       process.stdout.write('\\nRESULT ' + JSON.stringify(result) + '\\n');
     });`;
   return new Promise((resolve, reject) => {
-    const child = execFile(process.execPath, ['-e', runner], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 20_000 }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`${err.message}\n${stderr}`));
-      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-      if (!line) return reject(new Error(`no result in output:\n${stdout}\n${stderr}`));
-      resolve({ result: JSON.parse(line.slice('RESULT '.length)), stdout });
-    });
+    const child = execFile(
+      process.execPath,
+      ['-e', runner],
+      { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 20_000 },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`${err.message}\n${stderr}`));
+        const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+        if (!line) return reject(new Error(`no result in output:\n${stdout}\n${stderr}`));
+        resolve({ result: JSON.parse(line.slice('RESULT '.length)), stdout });
+      },
+    );
     child.stdin!.end(JSON.stringify(event));
   });
 }
@@ -66,7 +71,9 @@ describe('function bundles', () => {
   });
 
   it('names the app whose entry is missing or does not build', async () => {
-    await expect(bundleApp('ghost', { entry: 'functions/ghost/app.ts' }, out)).rejects.toThrow(new BundleError('app ghost: its entry functions/ghost/app.ts does not exist'));
+    await expect(bundleApp('ghost', { entry: 'functions/ghost/app.ts' }, out)).rejects.toThrow(
+      new BundleError('app ghost: its entry functions/ghost/app.ts does not exist'),
+    );
     const broken = path.join(out, 'broken.ts');
     await writeFile(broken, 'import { nothing } from "./nowhere";\nexport default nothing;\n');
     await expect(bundleApp('broken', { entry: broken }, out)).rejects.toThrow(/app broken: cannot bundle .* for register: .*nowhere/s);
@@ -96,12 +103,20 @@ describe('function bundles', () => {
       const registry = new ConnectionRegistry(readRegistryConfig(cos.env));
       const [alice, bob] = ['YWxpY2UtY29ubmVjdGlvbi1pZC0xMjM0', 'Ym9i+/Bib2Jib2Jib2Jib2Jib2Jib2I='];
       for (const id of [alice, bob]) {
-        const { result } = await invokeInNode(dirs.register!, { requestContext: { sourceIp: '127.0.0.1' }, websocket: { action: 'connecting', secConnectionID: id, secWebSocketProtocol: 'chat' } }, env);
+        const { result } = await invokeInNode(
+          dirs.register!,
+          { requestContext: { sourceIp: '127.0.0.1' }, websocket: { action: 'connecting', secConnectionID: id, secWebSocketProtocol: 'chat' } },
+          env,
+        );
         expect(result).toMatchObject({ errNo: 0, websocket: { secConnectionID: id, secWebSocketProtocol: 'chat' } });
       }
       expect(new Set(await registry.list())).toEqual(new Set([alice, bob]));
 
-      const { result: sent } = await invokeInNode(dirs.transport!, { websocket: { action: 'data send', secConnectionID: alice, dataType: 'text', data: 'hi bob' } }, env);
+      const { result: sent } = await invokeInNode(
+        dirs.transport!,
+        { websocket: { action: 'data send', secConnectionID: alice, dataType: 'text', data: 'hi bob' } },
+        env,
+      );
       expect(sent).toMatchObject({ errNo: 0, online: 2, delivered: 1 });
       expect(push.jsonTo(bob)).toEqual([expect.objectContaining({ type: 'message', text: 'hi bob', online: 2 })]);
 

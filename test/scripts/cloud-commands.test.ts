@@ -11,14 +11,20 @@ import { startLocalApp } from '../harness';
 const ROOT = path.resolve(__dirname, '..', '..');
 
 function pathWithoutTerraform(): string {
-  return (process.env.PATH ?? '').split(path.delimiter).filter((d) => d && !existsSync(path.join(d, 'terraform'))).join(path.delimiter);
+  return (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .filter((d) => d && !existsSync(path.join(d, 'terraform')))
+    .join(path.delimiter);
 }
 
 function run(script: string, args: string[], env: Record<string, string | undefined>): Promise<{ code: number; out: string }> {
   const clean = { ...process.env, PATH: pathWithoutTerraform(), TENCENTCLOUD_SECRET_ID: undefined, TENCENTCLOUD_SECRET_KEY: undefined, ...env };
   return new Promise((resolve) =>
-    execFile(process.execPath, ['--import', 'tsx', path.join(ROOT, script), ...args], { cwd: ROOT, env: clean as NodeJS.ProcessEnv, timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', path.join(ROOT, script), ...args],
+      { cwd: ROOT, env: clean as NodeJS.ProcessEnv, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
     ),
   );
 }
@@ -42,7 +48,11 @@ describe('deploy prerequisites', () => {
 
   it('hands the admission secret to Terraform as TF_VAR_<name>', () => {
     const target = selectOne({ stage: 'prod', region: 'ap-shanghai' });
-    const extra = checkPrerequisites(target, { TENCENTCLOUD_SECRET_ID: 'id', TENCENTCLOUD_SECRET_KEY: 'key', CHAT_PROD_ADMISSION_SECRET: 's3cret' }, { needTerraform: false });
+    const extra = checkPrerequisites(
+      target,
+      { TENCENTCLOUD_SECRET_ID: 'id', TENCENTCLOUD_SECRET_KEY: 'key', CHAT_PROD_ADMISSION_SECRET: 's3cret' },
+      { needTerraform: false },
+    );
     expect(extra).toEqual({ TF_VAR_CHAT_PROD_ADMISSION_SECRET: 's3cret' });
   });
 
@@ -69,7 +79,10 @@ describe('deploy prerequisites', () => {
       const config = JSON.parse(await readFile(path.join(ROOT, 'config', 'app.json'), 'utf8'));
       config.apps.lonely = { entry: 'functions/shout/app.ts' };
       await writeFile(path.join(dir, 'app.json'), JSON.stringify(config));
-      const { code, out } = await run('scripts/test-deployed.ts', ['--app', 'lonely', '--stage', 'dev'], { CHAT_CONFIG: path.join(dir, 'app.json'), CHAT_DEPLOY_STATE_DIR: dir });
+      const { code, out } = await run('scripts/test-deployed.ts', ['--app', 'lonely', '--stage', 'dev'], {
+        CHAT_CONFIG: path.join(dir, 'app.json'),
+        CHAT_DEPLOY_STATE_DIR: dir,
+      });
       expect(code).toBe(1);
       expect(out).toMatch(/app lonely has no integration suite: write test\/integration\/lonely\.test\.ts/);
     } finally {
@@ -83,7 +96,12 @@ describe('deploy prerequisites', () => {
     const local = await startLocalApp({ app: 'chat' });
     try {
       await writeFile(path.join(dir, 'chat-dev-gz.outputs.json'), JSON.stringify({ stack: 'chat-dev-gz', clientUrl: local.url }));
-      const { code, out } = await run('scripts/test-deployed.ts', ['--app', 'chat', '--stage', 'dev', '-t', 'relays a binary frame', '--reporter=verbose'], { CHAT_DEPLOY_STATE_DIR: dir, WS_URL: undefined, APP: undefined, NO_COLOR: '1' });
+      const { code, out } = await run('scripts/test-deployed.ts', ['--app', 'chat', '--stage', 'dev', '-t', 'relays a binary frame', '--reporter=verbose'], {
+        CHAT_DEPLOY_STATE_DIR: dir,
+        WS_URL: undefined,
+        APP: undefined,
+        NO_COLOR: '1',
+      });
       expect(out).toContain(`chat suite against ${local.url}`);
       // The verbose reporter names the suite, which is named after the URL it runs against.
       expect(out).toContain(`chat over ${local.url} > relays a binary frame`);
@@ -99,10 +117,22 @@ describe('deploy prerequisites', () => {
 describe('post-deploy inputs', () => {
   it('reads the hook environment, with flags taking precedence', () => {
     const env = {
-      CHAT_STACK: 'chat-dev-gz', CHAT_REGION: 'ap-guangzhou', CHAT_SERVICE_ID: 'service-1', CHAT_API_ID: 'api-1',
-      CHAT_REGISTER_FUNCTION: 'r', CHAT_TRANSPORT_FUNCTION: 't', CHAT_CLEANUP_FUNCTION: 'c',
+      CHAT_STACK: 'chat-dev-gz',
+      CHAT_REGION: 'ap-guangzhou',
+      CHAT_SERVICE_ID: 'service-1',
+      CHAT_API_ID: 'api-1',
+      CHAT_REGISTER_FUNCTION: 'r',
+      CHAT_TRANSPORT_FUNCTION: 't',
+      CHAT_CLEANUP_FUNCTION: 'c',
     };
-    expect(readInput(['--api-id', 'api-2'], env)).toMatchObject({ stack: 'chat-dev-gz', apiId: 'api-2', environment: 'release', namespace: 'default', qualifier: '$LATEST', functions: { register: 'r', transport: 't', cleanup: 'c' } });
+    expect(readInput(['--api-id', 'api-2'], env)).toMatchObject({
+      stack: 'chat-dev-gz',
+      apiId: 'api-2',
+      environment: 'release',
+      namespace: 'default',
+      qualifier: '$LATEST',
+      functions: { register: 'r', transport: 't', cleanup: 'c' },
+    });
   });
 
   it('names what is missing, by flag and variable', () => {
@@ -111,7 +141,26 @@ describe('post-deploy inputs', () => {
   });
 
   it('the script exits non-zero naming missing credentials', async () => {
-    const { code, out } = await run('scripts/post-deploy.ts', ['--stack', 's', '--region', 'ap-guangzhou', '--service-id', 'service-1', '--api-id', 'api-1', '--register-function', 'r', '--transport-function', 't', '--cleanup-function', 'c'], {});
+    const { code, out } = await run(
+      'scripts/post-deploy.ts',
+      [
+        '--stack',
+        's',
+        '--region',
+        'ap-guangzhou',
+        '--service-id',
+        'service-1',
+        '--api-id',
+        'api-1',
+        '--register-function',
+        'r',
+        '--transport-function',
+        't',
+        '--cleanup-function',
+        'c',
+      ],
+      {},
+    );
     expect(code).toBe(1);
     expect(out).toMatch(/post-deploy: no Tencent Cloud credentials: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY/);
   });

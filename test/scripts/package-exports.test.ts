@@ -20,7 +20,9 @@ const EXPECTED: Record<string, string[]> = {
 function importNames(specifier: string): Promise<string[]> {
   const script = `import(${JSON.stringify(specifier)}).then((m) => process.stdout.write(JSON.stringify(Object.keys(m))))`;
   return new Promise((resolve, reject) =>
-    execFile(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout)))),
+    execFile(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
+    ),
   );
 }
 
@@ -29,9 +31,13 @@ describe('package exports', () => {
     for (const [entry, file] of Object.entries(pkg.exports)) expect([entry, existsSync(path.join(ROOT, file))]).toEqual([entry, true]);
   });
 
-  it.each(Object.entries(EXPECTED).filter(([entry]) => existsSync(path.join(ROOT, (pkg.exports as Record<string, string>)[entry]!))))('resolves %s by the package name', async (entry, names) => {
-    const exported = await importNames(`${pkg.name}/${entry.slice(2)}`);
-    expect(exported).toEqual(expect.arrayContaining(names));
-    expect(exported.length).toBeGreaterThan(0);
-  }, 60_000);
+  it.each(Object.entries(EXPECTED).filter(([entry]) => existsSync(path.join(ROOT, (pkg.exports as Record<string, string>)[entry]!))))(
+    'resolves %s by the package name',
+    async (entry, names) => {
+      const exported = await importNames(`${pkg.name}/${entry.slice(2)}`);
+      expect(exported).toEqual(expect.arrayContaining(names));
+      expect(exported.length).toBeGreaterThan(0);
+    },
+    60_000,
+  );
 });

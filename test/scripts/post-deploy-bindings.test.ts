@@ -28,13 +28,30 @@ function sample(model: string): Record<string, unknown> {
 }
 
 const live = () => ({
-  ServiceId: 'service-1', ServiceName: 'chat', ApiId: 'api-1', ApiName: 'ws', ApiDesc: null, ApiType: 'NORMAL', AuthType: 'NONE', Protocol: 'WEBSOCKET',
-  RequestConfig: { Path: '/', Method: 'GET' }, ServiceType: 'SCF', ServiceTimeout: 600, CreatedTime: '2026-01-01T00:00:00Z', InternalDomain: 'https://push.example/api-1',
+  ServiceId: 'service-1',
+  ServiceName: 'chat',
+  ApiId: 'api-1',
+  ApiName: 'ws',
+  ApiDesc: null,
+  ApiType: 'NORMAL',
+  AuthType: 'NONE',
+  Protocol: 'WEBSOCKET',
+  RequestConfig: { Path: '/', Method: 'GET' },
+  ServiceType: 'SCF',
+  ServiceTimeout: 600,
+  CreatedTime: '2026-01-01T00:00:00Z',
+  InternalDomain: 'https://push.example/api-1',
   ServiceConfig: { Product: null, UniqVpcId: null, Url: null, Path: null, Method: null, UpstreamId: null, CosConfig: null },
   OauthConfig: { PublicKey: null, TokenLocation: null, LoginRedirectUrl: null },
   ServiceTsfLoadBalanceConf: { IsLoadBalance: false, Method: null, SessionStickRequired: null, SessionStickTimeout: null },
-  RequestParameters: [], ConstantParameters: null, Tags: [{ Key: 'k', Value: 'v' }], Environments: ['release'], MicroServicesInfo: [1],
-  ServiceScfFunctionName: 'chat-transport', ServiceScfFunctionNamespace: 'default', ServiceScfFunctionQualifier: '$LATEST',
+  RequestParameters: [],
+  ConstantParameters: null,
+  Tags: [{ Key: 'k', Value: 'v' }],
+  Environments: ['release'],
+  MicroServicesInfo: [1],
+  ServiceScfFunctionName: 'chat-transport',
+  ServiceScfFunctionNamespace: 'default',
+  ServiceScfFunctionQualifier: '$LATEST',
 });
 
 describe('the ModifyApi request built from DescribeApi', () => {
@@ -53,10 +70,21 @@ describe('the ModifyApi request built from DescribeApi', () => {
   it('drops nulls, empty objects and arrays, and fields ModifyApiRequest lacks, at every depth', () => {
     const request = modifyApiRequest(live(), { ServiceWebsocketRegisterFunctionName: 'chat-register' }, { ServiceScfFunctionType: 'EVENT' });
     expect(request).toEqual({
-      ServiceId: 'service-1', ApiId: 'api-1', ApiName: 'ws', ApiType: 'NORMAL', AuthType: 'NONE', Protocol: 'WEBSOCKET', RequestConfig: { Path: '/', Method: 'GET' },
-      ServiceType: 'SCF', ServiceTimeout: 600, ServiceTsfLoadBalanceConf: { IsLoadBalance: false },
-      ServiceScfFunctionName: 'chat-transport', ServiceScfFunctionNamespace: 'default', ServiceScfFunctionQualifier: '$LATEST',
-      ServiceWebsocketRegisterFunctionName: 'chat-register', ServiceScfFunctionType: 'EVENT',
+      ServiceId: 'service-1',
+      ApiId: 'api-1',
+      ApiName: 'ws',
+      ApiType: 'NORMAL',
+      AuthType: 'NONE',
+      Protocol: 'WEBSOCKET',
+      RequestConfig: { Path: '/', Method: 'GET' },
+      ServiceType: 'SCF',
+      ServiceTimeout: 600,
+      ServiceTsfLoadBalanceConf: { IsLoadBalance: false },
+      ServiceScfFunctionName: 'chat-transport',
+      ServiceScfFunctionNamespace: 'default',
+      ServiceScfFunctionQualifier: '$LATEST',
+      ServiceWebsocketRegisterFunctionName: 'chat-register',
+      ServiceScfFunctionType: 'EVENT',
     });
     expect(() => checkRequest(MODELS, 'ModifyApiRequest', request, 'ModifyApi')).not.toThrow();
   });
@@ -66,7 +94,9 @@ describe('the ModifyApi request built from DescribeApi', () => {
     expect(() => requestShape({ ...live(), ServiceTimeout: '600' })).toThrow(/ServiceTimeout as "600", where ModifyApi takes a number/);
     expect(() => requestShape({ ...live(), ConstantParameters: [{ Name: 'a' }, { Name: 2 }] })).toThrow(/ConstantParameters\[1\]\.Name as 2/);
     expect(() => requestShape({ ...live(), OauthConfig: { PublicKey: 'key', TokenLocation: null } })).toThrow(/OauthConfig without OauthConfig\.TokenLocation/);
-    expect(() => requestShape({ ...live(), MicroServices: [{ ClusterId: 'c', NamespaceId: null, MicroServiceName: 'm' }] })).toThrow(/MicroServices\[0\] without MicroServices\[0\]\.NamespaceId/);
+    expect(() => requestShape({ ...live(), MicroServices: [{ ClusterId: 'c', NamespaceId: null, MicroServiceName: 'm' }] })).toThrow(
+      /MicroServices\[0\] without MicroServices\[0\]\.NamespaceId/,
+    );
     const { ServiceTimeout: _t, ...noTimeout } = live();
     expect(() => modifyApiRequest(noTimeout, {}, {})).toThrow(/did not return ServiceTimeout, which ModifyApi requires/);
   });

@@ -7,8 +7,13 @@ import { HookEnv } from '../../stacks/post-deploy-contract';
 import { readInput, usage } from '../../scripts/post-deploy/inputs';
 
 const env = {
-  CHAT_STACK: 'chat-dev-gz', CHAT_REGION: 'ap-guangzhou', CHAT_SERVICE_ID: 'service-1', CHAT_API_ID: 'api-1',
-  CHAT_REGISTER_FUNCTION: 'r', CHAT_TRANSPORT_FUNCTION: 't', CHAT_CLEANUP_FUNCTION: 'c',
+  CHAT_STACK: 'chat-dev-gz',
+  CHAT_REGION: 'ap-guangzhou',
+  CHAT_SERVICE_ID: 'service-1',
+  CHAT_API_ID: 'api-1',
+  CHAT_REGISTER_FUNCTION: 'r',
+  CHAT_TRANSPORT_FUNCTION: 't',
+  CHAT_CLEANUP_FUNCTION: 'c',
 };
 
 describe('post-deploy inputs for ModifyApi', () => {

@@ -63,7 +63,7 @@ interface Call {
 function recordingApi(base: CloudApi): { api: CloudApi; calls: Call[] } {
   const calls: Call[] = [];
   const wrap =
-    <R,>(action: string, fn: (request: R) => Promise<any>) =>
+    <R>(action: string, fn: (request: R) => Promise<any>) =>
     async (request: R) => {
       const call: Call = { action, request: structuredClone(request) };
       calls.push(call);
@@ -108,19 +108,40 @@ describe('post-deploy against the local Cloud API', () => {
     await gateway.start();
     for (const fn of ROLES) {
       // Created without url, as the first apply leaves them.
-      await scf.deploy({ name: `chat-t-${fn}`, namespace: 'default', zipPath: bundles[fn].zipPath, handler: 'index.main_handler', environment: { ...functionEnv, KEEP_ME: 'yes' }, memoryMb: 128, timeoutSeconds: 10 });
+      await scf.deploy({
+        name: `chat-t-${fn}`,
+        namespace: 'default',
+        zipPath: bundles[fn].zipPath,
+        handler: 'index.main_handler',
+        environment: { ...functionEnv, KEEP_ME: 'yes' },
+        memoryMb: 128,
+        timeoutSeconds: 10,
+      });
     }
     gateway.createService({ serviceId: 'service-test1234', serviceName: 'chat_t' });
     // As the provider leaves an SCF-backed WebSocket API: no bindings.
     gateway.createApi({
-      serviceId: 'service-test1234', apiId: 'api-test5678', apiName: 'chat_t_ws', path: '/', method: 'GET', protocol: 'WEBSOCKET',
-      serviceType: 'SCF', serviceTimeout: 600, scfFunction: { name: 'chat-t-transport', namespace: 'default', qualifier: '$LATEST' },
+      serviceId: 'service-test1234',
+      apiId: 'api-test5678',
+      apiName: 'chat_t_ws',
+      path: '/',
+      method: 'GET',
+      protocol: 'WEBSOCKET',
+      serviceType: 'SCF',
+      serviceTimeout: 600,
+      scfFunction: { name: 'chat-t-transport', namespace: 'default', qualifier: '$LATEST' },
     });
     gateway.releaseService('service-test1234', 'release', 'initial');
     cloudApi = new LocalCloudApi({ credentials: [user], gateway, scf, log: () => {} });
     await cloudApi.start();
     input = {
-      stack: 'chat-t-gz', region: REGION, serviceId: 'service-test1234', apiId: 'api-test5678', environment: 'release', namespace: 'default', qualifier: '$LATEST',
+      stack: 'chat-t-gz',
+      region: REGION,
+      serviceId: 'service-test1234',
+      apiId: 'api-test5678',
+      environment: 'release',
+      namespace: 'default',
+      qualifier: '$LATEST',
       functions: { register: 'chat-t-register', transport: 'chat-t-transport', cleanup: 'chat-t-cleanup' },
       clientUrl: gateway.wsUrl('service-test1234', 'release'),
       scfFunctionType: 'EVENT',
@@ -210,8 +231,19 @@ describe('post-deploy against the local Cloud API', () => {
     }
     const [release] = sent('ReleaseService');
     expect(readDeployState('chat-t-gz', env)).toEqual({
-      version: 1, stack: 'chat-t-gz', region: REGION, serviceId: SERVICE, apiId: API, url: report.url, updatedAt: expect.any(String),
-      release: { fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/), environment: 'release', version: release.answer.Result.ReleaseVersion, at: expect.any(String) },
+      version: 1,
+      stack: 'chat-t-gz',
+      region: REGION,
+      serviceId: SERVICE,
+      apiId: API,
+      url: report.url,
+      updatedAt: expect.any(String),
+      release: {
+        fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
+        environment: 'release',
+        version: release.answer.Result.ReleaseVersion,
+        at: expect.any(String),
+      },
     });
     expect(release.answer.Result.ReleaseVersion).toMatch(/^\d{17}$/);
     expect(JSON.parse(readFileSync(report.outputsFile, 'utf8'))).toMatchObject({ clientUrl: input.clientUrl, pushUrl: report.url });
@@ -228,17 +260,36 @@ describe('post-deploy against the local Cloud API', () => {
     expect(nullPaths(modify.request)).toEqual([]);
     expect(strayFields(modify.request, 'ModifyApiRequest')).toEqual([]);
     expect(modify.request).toEqual({
-      ServiceId: SERVICE, ApiId: API, ApiName: 'chat_t_ws', ApiType: 'NORMAL', AuthType: 'NONE', Protocol: 'WEBSOCKET', ServiceType: 'SCF', ServiceTimeout: 600,
+      ServiceId: SERVICE,
+      ApiId: API,
+      ApiName: 'chat_t_ws',
+      ApiType: 'NORMAL',
+      AuthType: 'NONE',
+      Protocol: 'WEBSOCKET',
+      ServiceType: 'SCF',
+      ServiceTimeout: 600,
       RequestConfig: { Path: '/', Method: 'GET' },
-      ServiceScfFunctionName: 'chat-t-transport', ServiceScfFunctionNamespace: 'default', ServiceScfFunctionQualifier: '$LATEST', ServiceScfFunctionType: 'EVENT',
-      ServiceWebsocketRegisterFunctionName: 'chat-t-register', ServiceWebsocketRegisterFunctionNamespace: 'default', ServiceWebsocketRegisterFunctionQualifier: '$LATEST',
-      ServiceWebsocketTransportFunctionName: 'chat-t-transport', ServiceWebsocketTransportFunctionNamespace: 'default', ServiceWebsocketTransportFunctionQualifier: '$LATEST',
-      ServiceWebsocketCleanupFunctionName: 'chat-t-cleanup', ServiceWebsocketCleanupFunctionNamespace: 'default', ServiceWebsocketCleanupFunctionQualifier: '$LATEST',
+      ServiceScfFunctionName: 'chat-t-transport',
+      ServiceScfFunctionNamespace: 'default',
+      ServiceScfFunctionQualifier: '$LATEST',
+      ServiceScfFunctionType: 'EVENT',
+      ServiceWebsocketRegisterFunctionName: 'chat-t-register',
+      ServiceWebsocketRegisterFunctionNamespace: 'default',
+      ServiceWebsocketRegisterFunctionQualifier: '$LATEST',
+      ServiceWebsocketTransportFunctionName: 'chat-t-transport',
+      ServiceWebsocketTransportFunctionNamespace: 'default',
+      ServiceWebsocketTransportFunctionQualifier: '$LATEST',
+      ServiceWebsocketCleanupFunctionName: 'chat-t-cleanup',
+      ServiceWebsocketCleanupFunctionNamespace: 'default',
+      ServiceWebsocketCleanupFunctionQualifier: '$LATEST',
     });
     // and the local Cloud API, which refuses what ModifyApiRequest lacks, took it
     const sdk = createCloudApi(REGION, env);
     await expect(sdk.modifyApi({ ...modify.request, InternalDomain: described.InternalDomain })).rejects.toMatchObject({ code: 'UnknownParameter' });
-    await expect(sdk.modifyApi({ ...modify.request, OauthConfig: {} })).rejects.toMatchObject({ code: 'MissingParameter', message: expect.stringContaining('OauthConfig.PublicKey') });
+    await expect(sdk.modifyApi({ ...modify.request, OauthConfig: {} })).rejects.toMatchObject({
+      code: 'MissingParameter',
+      message: expect.stringContaining('OauthConfig.PublicKey'),
+    });
     expect(gateway.describeApi(API)!.register).toMatchObject({ name: 'chat-t-register' });
   }, 60_000);
 
@@ -254,7 +305,9 @@ describe('post-deploy against the local Cloud API', () => {
     expect(report).toMatchObject({ bindingsChanged: false, released: false, functionsUpdated: [], changed: false });
     expect(report.releaseReason).toBeUndefined();
     expect(lines.at(-1)).toBe('post-deploy: nothing to change');
-    expect({ modify: cloudApi.calls('ModifyApi'), release: cloudApi.calls('ReleaseService'), update: cloudApi.calls('UpdateFunctionConfiguration') }).toEqual(before);
+    expect({ modify: cloudApi.calls('ModifyApi'), release: cloudApi.calls('ReleaseService'), update: cloudApi.calls('UpdateFunctionConfiguration') }).toEqual(
+      before,
+    );
   });
 
   it('converges on a re-run after UpdateFunctionConfiguration fails for one function part-way', async () => {
@@ -264,7 +317,11 @@ describe('post-deploy against the local Cloud API', () => {
       const { url: _url, ...rest } = spec.environment;
       await scf.updateConfiguration(`chat-t-${fn}`, 'default', { environment: rest });
     }
-    cloudApi.failNext('UpdateFunctionConfiguration', { code: 'FailedOperation.UpdateFunctionConfiguration', message: 'injected failure', match: (p: { FunctionName?: string }) => p.FunctionName === 'chat-t-transport' });
+    cloudApi.failNext('UpdateFunctionConfiguration', {
+      code: 'FailedOperation.UpdateFunctionConfiguration',
+      message: 'injected failure',
+      match: (p: { FunctionName?: string }) => p.FunctionName === 'chat-t-transport',
+    });
     const err = (await run().catch((e: unknown) => e)) as PartialDeployError;
     expect(err).toBeInstanceOf(PartialDeployError);
     expect(err.message).toMatch(/FailedOperation\.UpdateFunctionConfiguration/);
@@ -296,7 +353,11 @@ describe('post-deploy against the local Cloud API', () => {
     const after = readDeployState('chat-t-gz', env)!.release!;
     expect(after.fingerprint).not.toBe(before.fingerprint);
     expect(after.version).toBe(sent('ReleaseService')[0].answer.Result.ReleaseVersion);
-    expect(sent('ReleaseService')[0].request).toEqual({ ServiceId: SERVICE, EnvironmentName: 'release', ReleaseDesc: `chat api ${after.fingerprint.slice(0, 12)}` });
+    expect(sent('ReleaseService')[0].request).toEqual({
+      ServiceId: SERVICE,
+      EnvironmentName: 'release',
+      ReleaseDesc: `chat api ${after.fingerprint.slice(0, 12)}`,
+    });
 
     const again = await recordedRun();
     expect(again.sent('ReleaseService')).toEqual([]);
@@ -362,11 +423,25 @@ describe('post-deploy against the local Cloud API', () => {
   it('retries transient errors (InternalError, ResourceUnavailable) as well as throttling', async () => {
     await dropUrls();
     cloudApi.failNext('DescribeApi', { code: 'InternalError', message: 'transient' });
-    cloudApi.failNext('GetFunction', { code: 'ResourceUnavailable', message: 'try later', match: (p: { FunctionName?: string }) => p.FunctionName === 'chat-t-transport' });
-    cloudApi.failNext('UpdateFunctionConfiguration', { code: 'InternalError.System', message: 'transient', match: (p: { FunctionName?: string }) => p.FunctionName === 'chat-t-cleanup' });
-    cloudApi.failNext('GetFunction', { code: 'RequestLimitExceeded', message: 'slow down', match: (p: { FunctionName?: string }) => p.FunctionName === 'chat-t-cleanup' });
+    cloudApi.failNext('GetFunction', {
+      code: 'ResourceUnavailable',
+      message: 'try later',
+      match: (p: { FunctionName?: string }) => p.FunctionName === 'chat-t-transport',
+    });
+    cloudApi.failNext('UpdateFunctionConfiguration', {
+      code: 'InternalError.System',
+      message: 'transient',
+      match: (p: { FunctionName?: string }) => p.FunctionName === 'chat-t-cleanup',
+    });
+    cloudApi.failNext('GetFunction', {
+      code: 'RequestLimitExceeded',
+      message: 'slow down',
+      match: (p: { FunctionName?: string }) => p.FunctionName === 'chat-t-cleanup',
+    });
     const retries: string[] = [];
-    const { report } = await recordedRun({ retry: { baseDelayMs: 10, onRetry: (what, attempt, err) => retries.push(`${what} ${attempt} ${(err as { code?: string }).code}`) } });
+    const { report } = await recordedRun({
+      retry: { baseDelayMs: 10, onRetry: (what, attempt, err) => retries.push(`${what} ${attempt} ${(err as { code?: string }).code}`) },
+    });
     expect(retries).toEqual([
       'DescribeApi 1 InternalError',
       'GetFunction 1 ResourceUnavailable',

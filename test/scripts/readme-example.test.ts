@@ -24,12 +24,33 @@ describe('README: write your own app', () => {
 
   it('runs with npm start -- --app shout: text is shouted to everyone, binary comes back reversed', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'readme-app-'));
-    const child = spawn('npm', ['start', '--silent', '--', '--app', 'shout', '--data-dir', dataDir, '--port', '0', '--gateway-port', '0', '--cos-port', '0', '--cloud-api-port', '0', '--quiet'], {
-      cwd: ROOT,
-      env: { ...process.env, CHECKPOINT_DISABLE: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
+    const child = spawn(
+      'npm',
+      [
+        'start',
+        '--silent',
+        '--',
+        '--app',
+        'shout',
+        '--data-dir',
+        dataDir,
+        '--port',
+        '0',
+        '--gateway-port',
+        '0',
+        '--cos-port',
+        '0',
+        '--cloud-api-port',
+        '0',
+        '--quiet',
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, CHECKPOINT_DISABLE: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      },
+    );
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));

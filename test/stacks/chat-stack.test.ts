@@ -101,7 +101,13 @@ describe('AppStack for the chat', () => {
       expect(body.mem_size).toBe(256);
       expect(body.timeout).toBe(config.defaults.functions.timeoutSeconds);
       expect(body.role).toBe(`\${tencentcloud_cam_role.${role.id}.name}`);
-      expect(body.environment).toMatchObject({ bucket: expect.stringMatching(/^chat-prod-gz-\$\{data\./), region: 'ap-guangzhou', PUSH_CONCURRENCY: '32', PUSH_TIMEOUT_MS: '3000', REGISTRY_EXPIRY_DAYS: String(config.defaults.registryExpiryDays) });
+      expect(body.environment).toMatchObject({
+        bucket: expect.stringMatching(/^chat-prod-gz-\$\{data\./),
+        region: 'ap-guangzhou',
+        PUSH_CONCURRENCY: '32',
+        PUSH_TIMEOUT_MS: '3000',
+        REGISTRY_EXPIRY_DAYS: String(config.defaults.registryExpiryDays),
+      });
       expect(Object.keys(body.environment).some((k) => /^(TENCENTCLOUD_|SCF_|QCLOUD_)/.test(k) || /secret_?(id|key)/i.test(k))).toBe(false);
     }
   });
@@ -189,7 +195,10 @@ describe('AppStack for the chat', () => {
     expect(urls(before)).toEqual([undefined, undefined, undefined]);
 
     const url = 'http://set-websocket.cb-common.apigateway.tencentyun.com/api-abc123';
-    writeDeployState({ version: 1, stack: 'chat-dev-gz', region: 'ap-guangzhou', serviceId: 'service-1', apiId: 'api-abc123', url, updatedAt: new Date().toISOString() }, env);
+    writeDeployState(
+      { version: 1, stack: 'chat-dev-gz', region: 'ap-guangzhou', serviceId: 'service-1', apiId: 'api-abc123', url, updatedAt: new Date().toISOString() },
+      env,
+    );
     const after = (await synth(config, bundles, { env })).docs;
     expect(urls(after['chat-dev-gz'])).toEqual([url, url, url]);
     // Other stacks have no state: no url.
@@ -203,7 +212,7 @@ describe('AppStack for the chat', () => {
     await rm(stateDir, { recursive: true, force: true });
   });
 
-  it("grants the role object read, write, list and delete on this bucket only", () => {
+  it('grants the role object read, write, list and delete on this bucket only', () => {
     for (const doc of Object.values(docs)) {
       const role = only(doc, 'tencentcloud_cam_role').body;
       expect(JSON.parse(role.document)).toEqual({
@@ -218,7 +227,9 @@ describe('AppStack for the chat', () => {
       expect(statement.effect).toBe('allow');
       expect(statement.action.every((a: string) => /^name\/cos:[A-Za-z]+$/.test(a))).toBe(true);
       expect(statement.action).toEqual(expect.arrayContaining(['name/cos:PutObject', 'name/cos:GetObject', 'name/cos:DeleteObject', 'name/cos:GetBucket']));
-      expect(statement.resource).toEqual([expect.stringMatching(new RegExp(`^qcs::cos:${region}:uid/\\$\\{data\\.tencentcloud_user_info\\.[^}]+\\.app_id\\}:`))]);
+      expect(statement.resource).toEqual([
+        expect.stringMatching(new RegExp(`^qcs::cos:${region}:uid/\\$\\{data\\.tencentcloud_user_info\\.[^}]+\\.app_id\\}:`)),
+      ]);
       expect(statement.resource[0].endsWith(`:${bucket}/*`)).toBe(true);
       const attachment = only(doc, 'tencentcloud_cam_role_policy_attachment').body;
       expect(attachment.policy_id).toMatch(/^\$\{tencentcloud_cam_policy\./);

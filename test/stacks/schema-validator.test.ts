@@ -4,14 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  assertValidTerraformJson,
-  closestName,
-  loadProviderSchema,
-  traversals,
-  validateTerraformJson,
-  type ValidationIssue,
-} from '../../stacks/validator';
+import { assertValidTerraformJson, closestName, loadProviderSchema, traversals, validateTerraformJson, type ValidationIssue } from '../../stacks/validator';
 import { formatReport, validateStackFile, validateSynthOutput } from '../../scripts/validate-stacks';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -44,7 +37,10 @@ const VALID: Doc = {
     tencentcloud_cam_role: {
       role: {
         name: 'chat-test-scf',
-        document: JSON.stringify({ version: '2.0', statement: [{ action: 'name/sts:AssumeRole', effect: 'allow', principal: { service: ['scf.qcloud.com'] } }] }),
+        document: JSON.stringify({
+          version: '2.0',
+          statement: [{ action: 'name/sts:AssumeRole', effect: 'allow', principal: { service: ['scf.qcloud.com'] } }],
+        }),
       },
     },
     tencentcloud_scf_function: {
@@ -126,66 +122,198 @@ describe('validateTerraformJson', () => {
 
   // Each case breaks one thing in a copy of the valid document and expects exactly these issues.
   const broken: Array<[string, (doc: Doc) => void, Array<{ code: string; path: string }>]> = [
-    ['an unknown resource type', (d) => (d.resource.tencentcloud_scf_functions = { x: { name: 'x' } }), [{ code: 'UNKNOWN_RESOURCE_TYPE', path: 'resource.tencentcloud_scf_functions' }]],
+    [
+      'an unknown resource type',
+      (d) => (d.resource.tencentcloud_scf_functions = { x: { name: 'x' } }),
+      [{ code: 'UNKNOWN_RESOURCE_TYPE', path: 'resource.tencentcloud_scf_functions' }],
+    ],
     ['an unknown data source', (d) => (d.data.tencentcloud_user_infos = { me: {} }), [{ code: 'UNKNOWN_DATA_SOURCE', path: 'data.tencentcloud_user_infos' }]],
     ['an unknown attribute', (d) => (fn(d).memsize = 256), [{ code: 'UNKNOWN_ATTRIBUTE', path: `${FUNCTION}.memsize` }]],
-    ['an unknown attribute in a nested block', (d) => (bucket(d).lifecycle_rules[0].expiration.dayz = 2), [{ code: 'UNKNOWN_ATTRIBUTE', path: `${BUCKET}.lifecycle_rules[0].expiration.dayz` }]],
+    [
+      'an unknown attribute in a nested block',
+      (d) => (bucket(d).lifecycle_rules[0].expiration.dayz = 2),
+      [{ code: 'UNKNOWN_ATTRIBUTE', path: `${BUCKET}.lifecycle_rules[0].expiration.dayz` }],
+    ],
     ['an unknown block', (d) => (bucket(d).lifecycle_rule = [{ filter_prefix: 'x/' }]), [{ code: 'UNKNOWN_BLOCK', path: `${BUCKET}.lifecycle_rule` }]],
-    ['an unknown nested block', (d) => (bucket(d).lifecycle_rules[0].expirations = { days: 1 }), [{ code: 'UNKNOWN_BLOCK', path: `${BUCKET}.lifecycle_rules[0].expirations` }]],
+    [
+      'an unknown nested block',
+      (d) => (bucket(d).lifecycle_rules[0].expirations = { days: 1 }),
+      [{ code: 'UNKNOWN_BLOCK', path: `${BUCKET}.lifecycle_rules[0].expirations` }],
+    ],
     ['an unknown top-level key', (d) => (d.resources = {}), [{ code: 'UNKNOWN_BLOCK', path: 'resources' }]],
     ['a computed-only attribute', (d) => (bucket(d).cos_bucket_url = 'https://example.com'), [{ code: 'COMPUTED_ONLY', path: `${BUCKET}.cos_bucket_url` }]],
-    ['a computed-only attribute of terraform_data', (d) => (d.resource.terraform_data.build.output = 'x'), [{ code: 'COMPUTED_ONLY', path: `${BUILD}.output` }]],
+    [
+      'a computed-only attribute of terraform_data',
+      (d) => (d.resource.terraform_data.build.output = 'x'),
+      [{ code: 'COMPUTED_ONLY', path: `${BUILD}.output` }],
+    ],
     ['a missing required attribute', (d) => delete bucket(d).bucket, [{ code: 'MISSING_REQUIRED', path: `${BUCKET}.bucket` }]],
     ['a required attribute set to null', (d) => (fn(d).name = null), [{ code: 'MISSING_REQUIRED', path: `${FUNCTION}.name` }]],
-    ['a missing required attribute in a nested block', (d) => (bucket(d).lifecycle_rules[0].transition = [{ days: 30 }]), [{ code: 'MISSING_REQUIRED', path: `${BUCKET}.lifecycle_rules[0].transition[0].storage_class` }]],
-    ['a block missing its min_items', (d) => (bucket(d).website = { routing_rules: {} }), [{ code: 'TOO_FEW_ITEMS', path: `${BUCKET}.website.routing_rules.rules` }]],
-    ['an empty list of a block with min_items', (d) => (bucket(d).website = { routing_rules: { rules: [] } }), [{ code: 'TOO_FEW_ITEMS', path: `${BUCKET}.website.routing_rules.rules` }]],
+    [
+      'a missing required attribute in a nested block',
+      (d) => (bucket(d).lifecycle_rules[0].transition = [{ days: 30 }]),
+      [{ code: 'MISSING_REQUIRED', path: `${BUCKET}.lifecycle_rules[0].transition[0].storage_class` }],
+    ],
+    [
+      'a block missing its min_items',
+      (d) => (bucket(d).website = { routing_rules: {} }),
+      [{ code: 'TOO_FEW_ITEMS', path: `${BUCKET}.website.routing_rules.rules` }],
+    ],
+    [
+      'an empty list of a block with min_items',
+      (d) => (bucket(d).website = { routing_rules: { rules: [] } }),
+      [{ code: 'TOO_FEW_ITEMS', path: `${BUCKET}.website.routing_rules.rules` }],
+    ],
     ['a word for a number', (d) => (fn(d).mem_size = 'lots'), [{ code: 'WRONG_TYPE', path: `${FUNCTION}.mem_size` }]],
     ['a word for a bool', (d) => (bucket(d).force_clean = 'yes'), [{ code: 'WRONG_TYPE', path: `${BUCKET}.force_clean` }]],
     ['a number for a bool', (d) => (bucket(d).force_clean = 1), [{ code: 'WRONG_TYPE', path: `${BUCKET}.force_clean` }]],
     ['a list inside a map of strings', (d) => (fn(d).environment.region = ['ap-guangzhou']), [{ code: 'WRONG_TYPE', path: `${FUNCTION}.environment.region` }]],
     ['an object inside a map of strings', (d) => (bucket(d).tags.app = { name: 'chat' }), [{ code: 'WRONG_TYPE', path: `${BUCKET}.tags.app` }]],
-    ['a string for a set', (d) => (d.resource.tencentcloud_api_gateway_service.ws.net_type = 'OUTER'), [{ code: 'WRONG_TYPE', path: 'resource.tencentcloud_api_gateway_service.ws.net_type' }]],
+    [
+      'a string for a set',
+      (d) => (d.resource.tencentcloud_api_gateway_service.ws.net_type = 'OUTER'),
+      [{ code: 'WRONG_TYPE', path: 'resource.tencentcloud_api_gateway_service.ws.net_type' }],
+    ],
     ['a list for a map', (d) => (fn(d).environment = ['bucket=x']), [{ code: 'WRONG_TYPE', path: `${FUNCTION}.environment` }]],
     ['a scalar where a block is expected', (d) => (bucket(d).lifecycle_rules = 'connections/'), [{ code: 'BAD_NESTING', path: `${BUCKET}.lifecycle_rules` }]],
-    ['an expression where a block is expected', (d) => (bucket(d).lifecycle_rules = '${var.rules}'), [{ code: 'BAD_NESTING', path: `${BUCKET}.lifecycle_rules` }]],
+    [
+      'an expression where a block is expected',
+      (d) => (bucket(d).lifecycle_rules = '${var.rules}'),
+      [{ code: 'BAD_NESTING', path: `${BUCKET}.lifecycle_rules` }],
+    ],
     ['a scalar in a list of blocks', (d) => (bucket(d).lifecycle_rules = ['connections/']), [{ code: 'BAD_NESTING', path: `${BUCKET}.lifecycle_rules[0]` }]],
-    ['a scalar for a nested block', (d) => (bucket(d).lifecycle_rules[0].expiration = 1), [{ code: 'BAD_NESTING', path: `${BUCKET}.lifecycle_rules[0].expiration` }]],
+    [
+      'a scalar for a nested block',
+      (d) => (bucket(d).lifecycle_rules[0].expiration = 1),
+      [{ code: 'BAD_NESTING', path: `${BUCKET}.lifecycle_rules[0].expiration` }],
+    ],
     ['a block for a string attribute', (d) => (bucket(d).acl = { value: 'private' }), [{ code: 'BAD_NESTING', path: `${BUCKET}.acl` }]],
-    ['two website blocks (max_items 1)', (d) => (bucket(d).website = [{ index_document: 'index.html' }, { index_document: 'home.html' }]), [{ code: 'TOO_MANY_ITEMS', path: `${BUCKET}.website` }]],
+    [
+      'two website blocks (max_items 1)',
+      (d) => (bucket(d).website = [{ index_document: 'index.html' }, { index_document: 'home.html' }]),
+      [{ code: 'TOO_MANY_ITEMS', path: `${BUCKET}.website` }],
+    ],
     ['a dangling reference', (d) => (fn(d).role = '${tencentcloud_cam_role.missing.name}'), [{ code: 'UNKNOWN_REFERENCE', path: `${FUNCTION}.role` }]],
-    ['a reference to an attribute that does not exist', (d) => (fn(d).role = '${tencentcloud_cam_role.role.nope}'), [{ code: 'UNKNOWN_REFERENCE', path: `${FUNCTION}.role` }]],
-    ['a reference to an undeclared type', (d) => (fn(d).role = '${tencentcloud_cam_roles.role.name}'), [{ code: 'UNKNOWN_REFERENCE', path: `${FUNCTION}.role` }]],
-    ['a reference to a missing data source', (d) => (d.output.uin.value = '${data.tencentcloud_user_info.nobody.uin}'), [{ code: 'UNKNOWN_REFERENCE', path: 'output.uin.value' }]],
-    ['a reference inside a function call', (d) => (fn(d).role = '${lower(tencentcloud_cam_role.missing.name)}'), [{ code: 'UNKNOWN_REFERENCE', path: `${FUNCTION}.role` }]],
-    ['a reference inside a nested template', (d) => (fn(d).role = '${"x-${tencentcloud_cam_role.missing.name}"}'), [{ code: 'UNKNOWN_REFERENCE', path: `${FUNCTION}.role` }]],
-    ['a reference inside a map', (d) => (localExec(d).environment.BUCKET = '${tencentcloud_cos_bucket.nope.bucket}'), [{ code: 'UNKNOWN_REFERENCE', path: `${LOCAL_EXEC}.environment.BUCKET` }]],
-    ['an unknown attribute of terraform_data', (d) => (d.output.build.value = '${terraform_data.build.result}'), [{ code: 'UNKNOWN_REFERENCE', path: 'output.build.value' }]],
-    ['depends_on to a missing resource', (d) => (fn(d).depends_on = ['terraform_data.missing']), [{ code: 'UNKNOWN_REFERENCE', path: `${FUNCTION}.depends_on[0]` }]],
-    ['depends_on to an attribute', (d) => (fn(d).depends_on = ['tencentcloud_cam_role.role.name']), [{ code: 'BAD_REFERENCE', path: `${FUNCTION}.depends_on[0]` }]],
+    [
+      'a reference to an attribute that does not exist',
+      (d) => (fn(d).role = '${tencentcloud_cam_role.role.nope}'),
+      [{ code: 'UNKNOWN_REFERENCE', path: `${FUNCTION}.role` }],
+    ],
+    [
+      'a reference to an undeclared type',
+      (d) => (fn(d).role = '${tencentcloud_cam_roles.role.name}'),
+      [{ code: 'UNKNOWN_REFERENCE', path: `${FUNCTION}.role` }],
+    ],
+    [
+      'a reference to a missing data source',
+      (d) => (d.output.uin.value = '${data.tencentcloud_user_info.nobody.uin}'),
+      [{ code: 'UNKNOWN_REFERENCE', path: 'output.uin.value' }],
+    ],
+    [
+      'a reference inside a function call',
+      (d) => (fn(d).role = '${lower(tencentcloud_cam_role.missing.name)}'),
+      [{ code: 'UNKNOWN_REFERENCE', path: `${FUNCTION}.role` }],
+    ],
+    [
+      'a reference inside a nested template',
+      (d) => (fn(d).role = '${"x-${tencentcloud_cam_role.missing.name}"}'),
+      [{ code: 'UNKNOWN_REFERENCE', path: `${FUNCTION}.role` }],
+    ],
+    [
+      'a reference inside a map',
+      (d) => (localExec(d).environment.BUCKET = '${tencentcloud_cos_bucket.nope.bucket}'),
+      [{ code: 'UNKNOWN_REFERENCE', path: `${LOCAL_EXEC}.environment.BUCKET` }],
+    ],
+    [
+      'an unknown attribute of terraform_data',
+      (d) => (d.output.build.value = '${terraform_data.build.result}'),
+      [{ code: 'UNKNOWN_REFERENCE', path: 'output.build.value' }],
+    ],
+    [
+      'depends_on to a missing resource',
+      (d) => (fn(d).depends_on = ['terraform_data.missing']),
+      [{ code: 'UNKNOWN_REFERENCE', path: `${FUNCTION}.depends_on[0]` }],
+    ],
+    [
+      'depends_on to an attribute',
+      (d) => (fn(d).depends_on = ['tencentcloud_cam_role.role.name']),
+      [{ code: 'BAD_REFERENCE', path: `${FUNCTION}.depends_on[0]` }],
+    ],
     ['an unterminated template', (d) => (fn(d).role = '${tencentcloud_cam_role.role.name'), [{ code: 'BAD_TEMPLATE', path: `${FUNCTION}.role` }]],
     ['an undeclared provider configuration', (d) => (fn(d).provider = 'tencentcloud.hongkong'), [{ code: 'UNKNOWN_PROVIDER', path: `${FUNCTION}.provider` }]],
     ['no provider block', (d) => delete d.provider, [{ code: 'MISSING_PROVIDER', path: 'provider.tencentcloud' }]],
-    ['two provider configurations without alias', (d) => d.provider.tencentcloud.push({ region: 'ap-shanghai' }), [{ code: 'DUPLICATE_DECLARATION', path: 'provider.tencentcloud[1]' }]],
-    ['an unknown provider attribute', (d) => (d.provider.tencentcloud[0].regoin = 'ap-guangzhou'), [{ code: 'UNKNOWN_ATTRIBUTE', path: 'provider.tencentcloud[0].regoin' }]],
-    ['a provider block missing a required attribute', (d) => (d.provider.tencentcloud[0].assume_role = [{ role_arn: 'qcs::cam::uin/1:roleName/x' }]), [{ code: 'MISSING_REQUIRED', path: 'provider.tencentcloud[0].assume_role[0].session_name' }]],
-    ['a provider from the hashicorp namespace', (d) => (d.terraform.required_providers.tencentcloud.source = 'hashicorp/tencentcloud'), [{ code: 'WRONG_PROVIDER_SOURCE', path: 'terraform.required_providers.tencentcloud.source' }]],
-    ['no required_providers entry', (d) => delete d.terraform.required_providers, [{ code: 'WRONG_PROVIDER_SOURCE', path: 'terraform.required_providers.tencentcloud' }]],
-    ['a pin to another provider version', (d) => (d.terraform.required_providers.tencentcloud.version = '1.81.0'), [{ code: 'PROVIDER_VERSION_MISMATCH', path: 'terraform.required_providers.tencentcloud.version' }]],
+    [
+      'two provider configurations without alias',
+      (d) => d.provider.tencentcloud.push({ region: 'ap-shanghai' }),
+      [{ code: 'DUPLICATE_DECLARATION', path: 'provider.tencentcloud[1]' }],
+    ],
+    [
+      'an unknown provider attribute',
+      (d) => (d.provider.tencentcloud[0].regoin = 'ap-guangzhou'),
+      [{ code: 'UNKNOWN_ATTRIBUTE', path: 'provider.tencentcloud[0].regoin' }],
+    ],
+    [
+      'a provider block missing a required attribute',
+      (d) => (d.provider.tencentcloud[0].assume_role = [{ role_arn: 'qcs::cam::uin/1:roleName/x' }]),
+      [{ code: 'MISSING_REQUIRED', path: 'provider.tencentcloud[0].assume_role[0].session_name' }],
+    ],
+    [
+      'a provider from the hashicorp namespace',
+      (d) => (d.terraform.required_providers.tencentcloud.source = 'hashicorp/tencentcloud'),
+      [{ code: 'WRONG_PROVIDER_SOURCE', path: 'terraform.required_providers.tencentcloud.source' }],
+    ],
+    [
+      'no required_providers entry',
+      (d) => delete d.terraform.required_providers,
+      [{ code: 'WRONG_PROVIDER_SOURCE', path: 'terraform.required_providers.tencentcloud' }],
+    ],
+    [
+      'a pin to another provider version',
+      (d) => (d.terraform.required_providers.tencentcloud.version = '1.81.0'),
+      [{ code: 'PROVIDER_VERSION_MISMATCH', path: 'terraform.required_providers.tencentcloud.version' }],
+    ],
     ['an output without value', (d) => delete d.output.uin.value, [{ code: 'MISSING_REQUIRED', path: 'output.uin.value' }]],
     ['an unknown output attribute', (d) => (d.output.uin.sensitiv = true), [{ code: 'UNKNOWN_ATTRIBUTE', path: 'output.uin.sensitiv' }]],
     ['a local-exec without command', (d) => delete localExec(d).command, [{ code: 'MISSING_REQUIRED', path: `${LOCAL_EXEC}.command` }]],
     ['an unknown local-exec field', (d) => (localExec(d).workdir = '.'), [{ code: 'UNKNOWN_ATTRIBUTE', path: `${LOCAL_EXEC}.workdir` }]],
-    ['an unknown provisioner type', (d) => d.resource.terraform_data.build.provisioner.push({ 'remote-exe': { inline: ['true'] } }), [{ code: 'UNKNOWN_BLOCK', path: `${BUILD}.provisioner[1].remote-exe` }]],
+    [
+      'an unknown provisioner type',
+      (d) => d.resource.terraform_data.build.provisioner.push({ 'remote-exe': { inline: ['true'] } }),
+      [{ code: 'UNKNOWN_BLOCK', path: `${BUILD}.provisioner[1].remote-exe` }],
+    ],
     ['a bad provisioner when', (d) => (localExec(d).when = 'later'), [{ code: 'INVALID_VALUE', path: `${LOCAL_EXEC}.when` }]],
     ['a list for interpreter entries', (d) => (localExec(d).interpreter = ['bash', ['-c']]), [{ code: 'WRONG_TYPE', path: `${LOCAL_EXEC}.interpreter[1]` }]],
-    ['both count and for_each', (d) => Object.assign(fn(d), { count: 2, for_each: '${var.names}' }), [{ code: 'CONFLICTING_META_ARGUMENTS', path: `${FUNCTION}.for_each` }]],
+    [
+      'both count and for_each',
+      (d) => Object.assign(fn(d), { count: 2, for_each: '${var.names}' }),
+      [{ code: 'CONFLICTING_META_ARGUMENTS', path: `${FUNCTION}.for_each` }],
+    ],
     ['a word for count', (d) => (fn(d).count = 'two'), [{ code: 'WRONG_TYPE', path: `${FUNCTION}.count` }]],
-    ['ignore_changes naming an unknown attribute', (d) => (bucket(d).lifecycle = { ignore_changes: ['tagz'] }), [{ code: 'UNKNOWN_ATTRIBUTE', path: `${BUCKET}.lifecycle.ignore_changes[0]` }]],
-    ['an unknown lifecycle field', (d) => (bucket(d).lifecycle = { prevent_destroi: true }), [{ code: 'UNKNOWN_ATTRIBUTE', path: `${BUCKET}.lifecycle.prevent_destroi` }]],
-    ['a template in replace_triggered_by', (d) => (bucket(d).lifecycle = { replace_triggered_by: ['${tencentcloud_scf_function.register}'] }), [{ code: 'BAD_REFERENCE', path: `${BUCKET}.lifecycle.replace_triggered_by[0]` }]],
-    ['a dangling replace_triggered_by', (d) => (bucket(d).lifecycle = { replace_triggered_by: ['tencentcloud_scf_function.nope'] }), [{ code: 'UNKNOWN_REFERENCE', path: `${BUCKET}.lifecycle.replace_triggered_by[0]` }]],
-    ['an unknown field in a dynamic block', (d) => (bucket(d).dynamic = { lifecycle_rules: { for_each: '${var.rules}', content: { prefix: 'x' } } }), [{ code: 'UNKNOWN_ATTRIBUTE', path: `${BUCKET}.dynamic.lifecycle_rules.content.prefix` }]],
+    [
+      'ignore_changes naming an unknown attribute',
+      (d) => (bucket(d).lifecycle = { ignore_changes: ['tagz'] }),
+      [{ code: 'UNKNOWN_ATTRIBUTE', path: `${BUCKET}.lifecycle.ignore_changes[0]` }],
+    ],
+    [
+      'an unknown lifecycle field',
+      (d) => (bucket(d).lifecycle = { prevent_destroi: true }),
+      [{ code: 'UNKNOWN_ATTRIBUTE', path: `${BUCKET}.lifecycle.prevent_destroi` }],
+    ],
+    [
+      'a template in replace_triggered_by',
+      (d) => (bucket(d).lifecycle = { replace_triggered_by: ['${tencentcloud_scf_function.register}'] }),
+      [{ code: 'BAD_REFERENCE', path: `${BUCKET}.lifecycle.replace_triggered_by[0]` }],
+    ],
+    [
+      'a dangling replace_triggered_by',
+      (d) => (bucket(d).lifecycle = { replace_triggered_by: ['tencentcloud_scf_function.nope'] }),
+      [{ code: 'UNKNOWN_REFERENCE', path: `${BUCKET}.lifecycle.replace_triggered_by[0]` }],
+    ],
+    [
+      'an unknown field in a dynamic block',
+      (d) => (bucket(d).dynamic = { lifecycle_rules: { for_each: '${var.rules}', content: { prefix: 'x' } } }),
+      [{ code: 'UNKNOWN_ATTRIBUTE', path: `${BUCKET}.dynamic.lifecycle_rules.content.prefix` }],
+    ],
     ['a backend without a type', (d) => (d.terraform.backend = { path: 'x' }), [{ code: 'BAD_NESTING', path: 'terraform.backend' }]],
   ];
 
@@ -315,8 +443,14 @@ describe('loadProviderSchema', () => {
 describe('expression scanning', () => {
   it('finds traversals, dropping indexes, splats, calls, keywords and literals', () => {
     expect(traversals('a.b[0].c')).toEqual([['a', 'b', 'c']]);
-    expect(traversals('f(x.y, "p.q", 3.5) ? true : z.w.*.v')).toEqual([['x', 'y'], ['z', 'w', 'v']]);
-    expect(traversals('m[k.v].n')).toEqual([['k', 'v'], ['m', 'n']]);
+    expect(traversals('f(x.y, "p.q", 3.5) ? true : z.w.*.v')).toEqual([
+      ['x', 'y'],
+      ['z', 'w', 'v'],
+    ]);
+    expect(traversals('m[k.v].n')).toEqual([
+      ['k', 'v'],
+      ['m', 'n'],
+    ]);
     expect(traversals('"a${b.c}d"')).toEqual([['b', 'c']]);
     expect(traversals('f().g')).toEqual([]);
   });
@@ -377,8 +511,11 @@ describe('validate-stacks', () => {
   it('prints one line per stack and exits non-zero on any issue', async () => {
     const run = (files: string[]) =>
       new Promise<{ code: number; stdout: string }>((resolve) => {
-        execFile(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/validate-stacks.ts'), ...files], { cwd: ROOT, timeout: 30_000 }, (err, stdout) =>
-          resolve({ code: err ? Number(err.code) : 0, stdout }),
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', path.join(ROOT, 'scripts/validate-stacks.ts'), ...files],
+          { cwd: ROOT, timeout: 30_000 },
+          (err, stdout) => resolve({ code: err ? Number(err.code) : 0, stdout }),
         );
       });
     expect(await run([goodFile])).toEqual({ code: 0, stdout: 'ok  good  (6 resources)\n' });

@@ -18,8 +18,11 @@ function pathWithoutTerraform(): string {
 
 function run(command: string, args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(command, args, { cwd: ROOT, env: { ...process.env, PATH: pathWithoutTerraform(), CHECKPOINT_DISABLE: '1', ...env }, timeout: 120_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+    execFile(
+      command,
+      args,
+      { cwd: ROOT, env: { ...process.env, PATH: pathWithoutTerraform(), CHECKPOINT_DISABLE: '1', ...env }, timeout: 120_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
     );
   });
 }

@@ -40,7 +40,13 @@ export async function startCos(bucket = `chat-test-gz-${1250000000 + Math.floor(
     TENCENTCLOUD_SESSIONTOKEN: credential.sessionToken!,
     LOCAL_COS_DOMAIN: server.domain,
   };
-  const cos = new COS({ SecretId: credential.secretId, SecretKey: credential.secretKey, SecurityToken: credential.sessionToken, Domain: server.domain, Protocol: 'http:' });
+  const cos = new COS({
+    SecretId: credential.secretId,
+    SecretKey: credential.secretKey,
+    SecurityToken: credential.sessionToken,
+    Domain: server.domain,
+    Protocol: 'http:',
+  });
   return {
     server,
     bucket,

@@ -27,10 +27,20 @@ export async function removeSynthOutput(): Promise<void> {
 }
 
 /** Synthesizes with the bundles of each app, by app name. */
-export async function synth(config: AppConfig, bundles: Record<string, AppBundles>, options: { selection?: Selection; env?: NodeJS.ProcessEnv } = {}): Promise<Synthesized> {
+export async function synth(
+  config: AppConfig,
+  bundles: Record<string, AppBundles>,
+  options: { selection?: Selection; env?: NodeJS.ProcessEnv } = {},
+): Promise<Synthesized> {
   const outdir = await mkdtemp(path.join(os.tmpdir(), 'synth-'));
   made.push(outdir);
-  const { targets } = synthesizeApps({ config, bundles, outdir, selection: options.selection, env: options.env ?? { CHAT_DEPLOY_STATE_DIR: path.join(outdir, 'no-state') } });
+  const { targets } = synthesizeApps({
+    config,
+    bundles,
+    outdir,
+    selection: options.selection,
+    env: options.env ?? { CHAT_DEPLOY_STATE_DIR: path.join(outdir, 'no-state') },
+  });
   const docs: Record<string, TerraformJson> = {};
   for (const t of targets) docs[t.name] = JSON.parse(await readFile(path.join(outdir, 'stacks', t.name, 'cdk.tf.json'), 'utf8'));
   return { outdir, docs, stackDir: (name) => path.join(outdir, 'stacks', name) };
@@ -52,7 +62,11 @@ export function all(doc: TerraformJson, type: string): Record<string, TerraformJ
 export function withoutMetadata<T>(value: T): T {
   if (Array.isArray(value)) return value.map(withoutMetadata) as T;
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).filter(([k]) => k !== '//').map(([k, v]) => [k, withoutMetadata(v)])) as T;
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([k]) => k !== '//')
+        .map(([k, v]) => [k, withoutMetadata(v)]),
+    ) as T;
   }
   return value;
 }
