@@ -61,19 +61,24 @@ export const settingsSchema = z
 
 export type Settings = z.infer<typeof settingsSchema>;
 
+/** What an app or a stage may set over the defaults. */
+const overrides = {
+  environment: settingsSchema.shape.environment.optional(),
+  path: settingsSchema.shape.path.optional(),
+  functions: settingsSchema.shape.functions.partial().optional(),
+  push: settingsSchema.shape.push.partial().optional(),
+  idleTimeoutSeconds: settingsSchema.shape.idleTimeoutSeconds.optional(),
+  registryExpiryDays: settingsSchema.shape.registryExpiryDays.optional(),
+  admission: settingsSchema.shape.admission,
+};
+
 const stageSchema = z
   .object({
     regions: z
       .array(region)
       .min(1, 'needs at least one region')
       .refine((rs) => new Set(rs).size === rs.length, 'lists a region twice'),
-    environment: settingsSchema.shape.environment.optional(),
-    path: settingsSchema.shape.path.optional(),
-    functions: settingsSchema.shape.functions.partial().optional(),
-    push: settingsSchema.shape.push.partial().optional(),
-    idleTimeoutSeconds: settingsSchema.shape.idleTimeoutSeconds.optional(),
-    registryExpiryDays: settingsSchema.shape.registryExpiryDays.optional(),
-    admission: settingsSchema.shape.admission,
+    ...overrides,
   })
   .strict();
 
@@ -94,13 +99,7 @@ const appSchema = z
         z.string(),
       )
       .optional(),
-    environment: settingsSchema.shape.environment.optional(),
-    path: settingsSchema.shape.path.optional(),
-    functions: settingsSchema.shape.functions.partial().optional(),
-    push: settingsSchema.shape.push.partial().optional(),
-    idleTimeoutSeconds: settingsSchema.shape.idleTimeoutSeconds.optional(),
-    registryExpiryDays: settingsSchema.shape.registryExpiryDays.optional(),
-    admission: settingsSchema.shape.admission,
+    ...overrides,
   })
   .strict();
 

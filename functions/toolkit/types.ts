@@ -3,6 +3,7 @@
  * editor shows while writing `onConnect`, `onMessage` and `onDisconnect`.
  */
 import type { Level } from '../lib/log';
+import type { ConnectionRecord } from '../lib/registry';
 import type { Store } from '../lib/store';
 
 /** A frame a client sent: text as a string, binary as bytes. */
@@ -28,15 +29,7 @@ export interface Connection {
 }
 
 /** A connection's record, as register wrote it. */
-export interface ConnectionRecord {
-  id: string;
-  connectedAt: string;
-  sourceIp?: string;
-  protocol?: string;
-  claims?: { expiresAt: string };
-  /** Written back by transport for a sender the listing lacked. */
-  restored?: boolean;
-}
+export type { ConnectionRecord };
 
 /** How one send or close ended. */
 export type Delivery =
