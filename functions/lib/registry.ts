@@ -1,8 +1,9 @@
 /**
  * The connection registry: one COS object per open connection.
  */
-import COS from 'cos-nodejs-sdk-v5';
+import type COS from 'cos-nodejs-sdk-v5';
 import type { RegistryConfig } from './config';
+import { cosClient } from './cos-client';
 import { ChatError, ErrNo, describeError } from './errors';
 
 /** Every registry key starts with this; the stack's expiry rule filters on it too. */
@@ -62,15 +63,7 @@ export class ConnectionRegistry {
   constructor(config: RegistryConfig, options: { timeoutMs?: number } = {}) {
     this.bucket = config.bucket;
     this.region = config.region;
-    this.cos = new COS({
-      SecretId: config.credentials.secretId,
-      SecretKey: config.credentials.secretKey,
-      SecurityToken: config.credentials.sessionToken,
-      Domain: config.cosDomain,
-      Protocol: config.cosDomain?.startsWith('http:') ? 'http:' : undefined,
-      Timeout: options.timeoutMs ?? 5000,
-      KeepAlive: true,
-    });
+    this.cos = cosClient(config, options);
   }
 
   /** Records a connection. Throws REGISTRY_UNAVAILABLE when it could not be written. */

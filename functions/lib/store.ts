@@ -3,8 +3,9 @@
  * expiry rule filters on the registry's `conn.` prefix, so what an app keeps here stays until it is
  * deleted (or the stack is destroyed: the bucket is emptied then).
  */
-import COS from 'cos-nodejs-sdk-v5';
+import type COS from 'cos-nodejs-sdk-v5';
 import type { RegistryConfig } from './config';
+import { cosClient } from './cos-client';
 import { ChatError, ErrNo, describeError } from './errors';
 
 /** Every store key starts with this in the bucket; the app sees keys without it. */
@@ -93,15 +94,7 @@ export class CosStore implements Store {
   constructor(config: RegistryConfig, options: { timeoutMs?: number } = {}) {
     this.bucket = config.bucket;
     this.region = config.region;
-    this.cos = new COS({
-      SecretId: config.credentials.secretId,
-      SecretKey: config.credentials.secretKey,
-      SecurityToken: config.credentials.sessionToken,
-      Domain: config.cosDomain,
-      Protocol: config.cosDomain?.startsWith('http:') ? 'http:' : undefined,
-      Timeout: options.timeoutMs ?? 5000,
-      KeepAlive: true,
-    });
+    this.cos = cosClient(config, options);
   }
 
   async get(key: string): Promise<Buffer | undefined> {
