@@ -76,7 +76,7 @@ describe('function bundles', () => {
     );
     const broken = path.join(out, 'broken.ts');
     await writeFile(broken, 'import { nothing } from "./nowhere";\nexport default nothing;\n');
-    await expect(bundleApp('broken', { entry: broken }, out)).rejects.toThrow(/app broken: cannot bundle .* for register: .*nowhere/s);
+    await expect(bundleApp('broken', { entry: broken }, out)).rejects.toThrow(/app broken: cannot bundle .* for (register|transport|cleanup): .*nowhere/s);
   });
 
   describe('each zip in a plain node process', () => {
