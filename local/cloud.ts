@@ -1,7 +1,7 @@
 /**
  * The local cloud: the synthesized stack running on one machine. Synthesizes the selected stack,
- * starts the local COS store, SCF runtime and API gateway (each with what it held when last
- * stopped), applies the stack to them as a re-deploy would, and serves the chat page.
+ * starts the local services (services.ts: each with what it held when last stopped), applies the
+ * stack to them as a re-deploy would, and serves the chat page.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,14 +12,11 @@ import { defaultApp, targetsFor, type Target } from '../config/select';
 import { bundleApp, ROLES, type AppBundles, type Role } from '../scripts/bundle';
 import { generateBindings } from '../scripts/gen-bindings';
 import { applyStack, type AppliedStack } from './apply/apply';
-import { LocalCloudApi } from './cloud-api/server';
-import { CosServerThread } from './cos/thread';
 import { makePrivateDir } from './cos/private-files';
-import { loadLocalCredentials, randomCredential } from './credentials';
+import { loadLocalCredentials } from './credentials';
 import { writePrivateJsonFile } from './json-file';
-import { LocalGateway } from './gateway/gateway';
+import { LocalServices } from './services';
 import type { GatewayLimits } from './gateway/limits';
-import { LocalScf } from './scf/runtime';
 import { WebServer } from './web-server';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -72,10 +69,7 @@ export const DEFAULT_PORTS = { page: 3000, gateway: 3001, cos: 3002, cloudApi: 3
 
 /** Runs one stack of the configuration on this machine. */
 export class LocalCloud {
-  private cos?: CosServerThread;
-  private scf?: LocalScf;
-  private gateway?: LocalGateway;
-  private cloudApi?: LocalCloudApi;
+  private services?: LocalServices;
   private web?: WebServer;
   private bundles?: AppBundles;
   private applied?: AppliedStack;
@@ -118,46 +112,26 @@ export class LocalCloud {
       });
       this.log(`synthesized ${this.target.name} in ${Date.now() - started} ms`);
 
-      // Temporary role credentials, new on every start, as STS would hand out.
-      const role = randomCredential({ temporary: true });
       // Ids are logged short by default (an id is all it takes to push to a client); LOG_IDS=full shows them whole.
       const fullIds = (this.options.env ?? process.env).LOG_IDS === 'full';
       // A standing key for scripts on this machine (`npm run announce -- --data-dir`), kept in the data folder as `npm run cos` keeps its own.
       const { credential: scriptKey } = await loadLocalCredentials(path.join(this.dataDir, 'credentials.json'));
-      this.cos = new CosServerThread({ directory: path.join(this.dataDir, 'cos'), port: ports.cos, credentials: [role, scriptKey] });
-      await this.cos.start();
-      this.scf = new LocalScf({
-        workDir: path.join(this.dataDir, 'scf'),
-        credentials: role,
+      this.services = await LocalServices.start({
+        dataDir: this.dataDir,
+        stack: this.target.name,
         region: this.target.region,
-        maxInstancesPerFunction: this.options.maxInstancesPerFunction,
-        platformEnvironment: {
-          LOCAL_COS_DOMAIN: this.cos.domain,
-          ...(this.options.quiet ? { LOG_LEVEL: 'warn' } : {}),
-          ...(fullIds ? { LOG_IDS: 'full' } : {}),
-        },
-        log: (line) => this.log(line),
-        // What was deployed stays deployed across restarts, as in the cloud; the apply below diffs
-        // against it. Kept per stack: one local cloud runs one stack, on one gateway port.
-        stateFile: path.join(this.dataDir, 'scf', 'stacks', this.target.name, 'functions.json'),
-      });
-      await this.scf.restore();
-      this.gateway = new LocalGateway({
-        port: ports.gateway,
-        invoker: this.scf,
+        ports,
         limits: this.options.limits,
-        log: (line) => this.log(line),
+        maxInstancesPerFunction: this.options.maxInstancesPerFunction,
+        cosCredentials: [scriptKey],
+        platformEnvironment: { ...(this.options.quiet ? { LOG_LEVEL: 'warn' } : {}), ...(fullIds ? { LOG_IDS: 'full' } : {}) },
         logFullIds: fullIds,
-        stateFile: path.join(this.dataDir, 'gateway', `${this.target.name}.json`),
+        log: (line) => this.log(line),
       });
-      await this.gateway.start();
-      // The deploying user's key for the Cloud API: also new on every start.
-      const user = randomCredential();
-      this.cloudApi = new LocalCloudApi({ port: ports.cloudApi, credentials: [user], gateway: this.gateway, scf: this.scf, log: (line) => this.log(line) });
-      await this.cloudApi.start();
+      const { cos, scf, gateway, cloudApi, user } = this.services;
       this.applied = await applyStack({
         stackDir: path.join(outdir, 'stacks', this.target.name),
-        services: { cos: this.cos, scf: this.scf, gateway: this.gateway },
+        services: { cos, scf, gateway },
         appId: LOCAL_APP_ID,
         env: this.options.env,
         stateFile: path.join(this.dataDir, 'apply', `${this.target.name}.json`),
@@ -166,7 +140,7 @@ export class LocalCloud {
           TENCENTCLOUD_SECRET_ID: user.secretId,
           TENCENTCLOUD_SECRET_KEY: user.secretKey,
           TENCENTCLOUD_SECURITY_TOKEN: '',
-          CHAT_CLOUD_API_ENDPOINT: `http://${this.cloudApi.endpoint}`,
+          CHAT_CLOUD_API_ENDPOINT: `http://${cloudApi.endpoint}`,
           CHAT_DEPLOY_STATE_DIR: path.join(this.dataDir, 'deploy'),
         },
         log: (line) => this.log(line),
@@ -174,7 +148,7 @@ export class LocalCloud {
       const applied = this.applied;
       // The stack's outputs where a cloud deploy's `--outputs-file` puts them, with the local COS address for scripts.
       writePrivateJsonFile(path.join(this.dataDir, 'deploy', `${applied.name}.cdktf-outputs.json`), {
-        [applied.name]: { ...applied.outputs, bucket: applied.bucket, cos_domain: this.cos.domain },
+        [applied.name]: { ...applied.outputs, bucket: applied.bucket, cos_domain: cos.domain },
       });
       this.web = new WebServer({
         root: path.join(ROOT, 'web'),
@@ -188,8 +162,8 @@ export class LocalCloud {
         wsUrl: applied.wsUrl,
         pageUrl: this.web.url,
         pushUrl: applied.pushUrl,
-        cosEndpoint: this.cos.endpoint,
-        cloudApiEndpoint: this.cloudApi.endpoint,
+        cosEndpoint: cos.endpoint,
+        cloudApiEndpoint: cloudApi.endpoint,
         applied,
       };
     } catch (err) {
@@ -203,14 +177,15 @@ export class LocalCloud {
    * Open connections stay open: only the function instances are swapped.
    */
   async reloadFunctions(build: () => Promise<AppBundles> = () => this.#build()): Promise<Role[]> {
-    if (!this.scf || !this.applied || !this.bundles) throw new Error('the local cloud is not started');
+    const scf = this.services?.scf;
+    if (!scf || !this.applied || !this.bundles) throw new Error('the local cloud is not started');
     const next = await build();
     const changed = ROLES.filter((role) => next[role].hash !== this.bundles![role].hash);
     for (const role of changed) {
       // The function the applied API binds to this role, whatever it is named.
       const ref = this.applied.roles[role];
-      const current = this.scf.getFunction(ref.name, ref.namespace)!;
-      await this.scf.deploy({ ...current, zipPath: next[role].zipPath });
+      const current = scf.getFunction(ref.name, ref.namespace)!;
+      await scf.deploy({ ...current, zipPath: next[role].zipPath });
       this.log(`reloaded ${ref.name} (${next[role].hash})`);
     }
     this.bundles = next;
@@ -223,17 +198,9 @@ export class LocalCloud {
 
   /** Stops everything, in the reverse order of start. Safe to call twice. */
   async stop(): Promise<void> {
-    const web = this.web;
-    const gateway = this.gateway;
-    const scf = this.scf;
-    const cos = this.cos;
-    const cloudApi = this.cloudApi;
-    this.web = this.gateway = this.scf = this.cos = this.cloudApi = undefined;
+    const { web, services } = this;
+    this.web = this.services = undefined;
     await web?.stop();
-    await cloudApi?.stop();
-    // The gateway closes connections and runs their cleanups, which need the SCF and COS.
-    await gateway?.stop();
-    await scf?.stop();
-    await cos?.stop();
+    await services?.stop();
   }
 }
