@@ -27,6 +27,8 @@ export interface LocalServicesOptions {
   platformEnvironment?: Record<string, string>;
   /** Whether the gateway logs whole connection ids. */
   logFullIds?: boolean;
+  /** Further keys the Cloud API accepts, besides the {@link LocalServices.user} it makes. */
+  cloudApiCredentials?: LocalCredential[];
   log: (line: string) => void;
 }
 
@@ -78,7 +80,13 @@ export class LocalServices {
       await gateway.start();
       started.unshift(gateway);
       const user = randomCredential();
-      const cloudApi = new LocalCloudApi({ port: options.ports.cloudApi, credentials: [user], gateway, scf, log: (line) => options.log(line) });
+      const cloudApi = new LocalCloudApi({
+        port: options.ports.cloudApi,
+        credentials: [user, ...(options.cloudApiCredentials ?? [])],
+        gateway,
+        scf,
+        log: (line) => options.log(line),
+      });
       await cloudApi.start();
       return new LocalServices(cos, scf, gateway, cloudApi, user);
     } catch (err) {

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { strToU8, zipSync } from 'fflate';
+import COS from 'cos-nodejs-sdk-v5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommonClient } from 'tencentcloud-sdk-nodejs/tencentcloud/common/common_client';
 import { Client as ApiGatewayClient } from 'tencentcloud-sdk-nodejs/tencentcloud/services/apigateway/v20180808/apigateway_client';
@@ -24,7 +25,7 @@ import { LocalScf } from '../../local/scf/runtime';
 import { ROLES, RUNTIME } from '../../scripts/bundle';
 import { bundleChat } from '../support/bundles';
 import { ChatClient, HandshakeRefused } from '../support/chat-client';
-import { startCos, type CosFixture } from '../support/cos-fixture';
+import { LocalServices } from '../../local/services';
 
 const REGION = 'ap-guangzhou';
 const SERVICE = 'service-cloudapi1';
@@ -130,7 +131,9 @@ async function failure(promise: Promise<unknown>): Promise<Error & { code?: stri
 
 describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
   let dir: string;
-  let cos: CosFixture;
+  let services: LocalServices;
+  /** The registry bucket through the real SDK, with a key of the test's own. */
+  let cos: { cos: COS; bucket: string };
   let scf: LocalScf;
   let gateway: LocalGateway;
   let cloudApi: LocalCloudApi;
@@ -176,16 +179,23 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'cloud-api-'));
-    cos = await startCos();
     const bundles = await bundleChat(join(dir, 'dist'));
-    const { TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY, TENCENTCLOUD_SESSIONTOKEN, LOCAL_COS_DOMAIN, bucket, region } = cos.env;
-    scf = new LocalScf({
-      workDir: join(dir, 'scf'),
-      credentials: { secretId: TENCENTCLOUD_SECRETID, secretKey: TENCENTCLOUD_SECRETKEY, sessionToken: TENCENTCLOUD_SESSIONTOKEN },
+    // The local services as the local cloud runs them; the test then plays the provider's part.
+    const key = randomCredential();
+    services = await LocalServices.start({
+      dataDir: dir,
+      stack: 'chat-c-gz',
       region: REGION,
-      platformEnvironment: { LOCAL_COS_DOMAIN },
-      log: () => {},
+      ports: { gateway: 0, cos: 0, cloudApi: 0 },
+      cosCredentials: [key],
+      cloudApiCredentials: [user, temporary],
+      log: (line) => lines.push(line),
     });
+    ({ scf, gateway, cloudApi } = services);
+    const bucket = 'chat-c-gz-1250000000';
+    const region = REGION;
+    await services.cos.createBucket(bucket);
+    cos = { bucket, cos: new COS({ SecretId: key.secretId, SecretKey: key.secretKey, Domain: services.cos.domain, Protocol: 'http:' }) };
     for (const name of ROLES) {
       // as the first apply leaves them: no url yet
       await scf.deploy({
@@ -209,8 +219,6 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
       timeoutSeconds: 5,
     });
 
-    gateway = new LocalGateway({ invoker: scf, log: () => {} });
-    await gateway.start();
     gateway.createService({ serviceId: SERVICE, serviceName: 'chat_c' });
     gateway.createApi({
       serviceId: SERVICE,
@@ -224,16 +232,10 @@ describe('LocalCloudApi with tencentcloud-sdk-nodejs', () => {
       scfFunction: { name: fn('transport'), namespace: 'default', qualifier: '$LATEST' },
     });
     gateway.releaseService(SERVICE, 'release', 'initial');
-
-    cloudApi = new LocalCloudApi({ credentials: [user, temporary], gateway, scf, log: (line) => lines.push(line) });
-    await cloudApi.start();
   }, 60_000);
 
   afterAll(async () => {
-    await cloudApi?.stop();
-    await gateway?.stop();
-    await scf?.stop();
-    await cos?.stop();
+    await services?.stop();
     agent.destroy();
     if (dir) await rm(dir, { recursive: true, force: true });
   });

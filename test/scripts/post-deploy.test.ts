@@ -11,7 +11,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load';
 import type { ApiDef } from '../../local/cloud-api/backends';
 import { LocalCloudApi } from '../../local/cloud-api/server';
-import { randomCredential } from '../../local/credentials';
+import type { LocalCredential } from '../../local/credentials';
+import { LocalServices } from '../../local/services';
 import { LocalGateway } from '../../local/gateway/gateway';
 import { LocalScf } from '../../local/scf/runtime';
 import { ROLES } from '../../scripts/bundle';
@@ -22,7 +23,6 @@ import type { PostDeployInput } from '../../scripts/post-deploy/inputs';
 import { PartialDeployError, runPostDeploy } from '../../scripts/post-deploy/run';
 import { deployStatePath, readDeployState } from '../../stacks/post-deploy-contract';
 import { ChatClient } from '../support/chat-client';
-import { startCos, type CosFixture } from '../support/cos-fixture';
 import { all, removeSynthOutput, synth } from '../support/synth';
 
 const REGION = 'ap-guangzhou';
@@ -84,11 +84,11 @@ function recordingApi(base: CloudApi): { api: CloudApi; calls: Call[] } {
 
 describe('post-deploy against the local Cloud API', () => {
   let dir: string;
-  let cos: CosFixture;
+  let services: LocalServices;
   let scf: LocalScf;
   let gateway: LocalGateway;
   let cloudApi: LocalCloudApi;
-  const user = randomCredential();
+  let user: LocalCredential;
   let input: PostDeployInput;
   let env: NodeJS.ProcessEnv;
   const lines: string[] = [];
@@ -96,16 +96,12 @@ describe('post-deploy against the local Cloud API', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'post-deploy-'));
-    cos = await startCos();
     const bundles = await bundleChat(path.join(dir, 'dist'));
-    const { TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY, TENCENTCLOUD_SESSIONTOKEN, ...functionEnv } = cos.env;
-    scf = new LocalScf({
-      workDir: path.join(dir, 'scf'),
-      credentials: { secretId: TENCENTCLOUD_SECRETID, secretKey: TENCENTCLOUD_SECRETKEY, sessionToken: TENCENTCLOUD_SESSIONTOKEN },
-      log: () => {},
-    });
-    gateway = new LocalGateway({ invoker: scf, log: () => {} });
-    await gateway.start();
+    // The local services as the local cloud runs them; the test then plays the provider's part.
+    services = await LocalServices.start({ dataDir: dir, stack: 'chat-t-gz', region: REGION, ports: { gateway: 0, cos: 0, cloudApi: 0 }, log: () => {} });
+    ({ scf, gateway, cloudApi, user } = services);
+    const functionEnv = { bucket: 'chat-t-gz-1250000000', region: REGION };
+    await services.cos.createBucket(functionEnv.bucket);
     for (const fn of ROLES) {
       // Created without url, as the first apply leaves them.
       await scf.deploy({
@@ -132,8 +128,6 @@ describe('post-deploy against the local Cloud API', () => {
       scfFunction: { name: 'chat-t-transport', namespace: 'default', qualifier: '$LATEST' },
     });
     gateway.releaseService('service-test1234', 'release', 'initial');
-    cloudApi = new LocalCloudApi({ credentials: [user], gateway, scf, log: () => {} });
-    await cloudApi.start();
     input = {
       stack: 'chat-t-gz',
       region: REGION,
@@ -155,10 +149,7 @@ describe('post-deploy against the local Cloud API', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await cloudApi?.stop();
-    await gateway?.stop();
-    await scf?.stop();
-    await cos?.stop();
+    await services?.stop();
     await removeSynthOutput();
     await rm(dir, { recursive: true, force: true });
   }, 60_000);
