@@ -16,3 +16,21 @@ export function cosClient(config: RegistryConfig, options: { timeoutMs?: number 
     KeepAlive: true,
   });
 }
+
+/**
+ * One client per configuration, kept across warm invocations with its keep-alive sockets while the
+ * configuration is unchanged; role credentials rotate, so they are part of the key.
+ */
+export function perConfig<T>(make: (config: RegistryConfig) => T): (config: RegistryConfig) => T {
+  const cache = new Map<string, T>();
+  return (config) => {
+    const key = JSON.stringify(config);
+    let client = cache.get(key);
+    if (!client) {
+      if (cache.size >= 4) cache.clear();
+      client = make(config);
+      cache.set(key, client);
+    }
+    return client;
+  };
+}

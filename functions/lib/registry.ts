@@ -3,7 +3,7 @@
  */
 import type COS from 'cos-nodejs-sdk-v5';
 import type { RegistryConfig } from './config';
-import { cosClient } from './cos-client';
+import { cosClient, perConfig } from './cos-client';
 import { ChatError, ErrNo, describeError } from './errors';
 
 /** Every registry key starts with this; the stack's expiry rule filters on it too. */
@@ -205,18 +205,5 @@ export class ConnectionRegistry {
   }
 }
 
-// Warm instances keep their client (and its keep-alive sockets) while the configuration is unchanged;
-// role credentials rotate, so they are part of the key.
-const cache = new Map<string, ConnectionRegistry>();
-
 /** The registry client for a configuration, reused across warm invocations. */
-export function registryFor(config: RegistryConfig): ConnectionRegistry {
-  const key = JSON.stringify(config);
-  let registry = cache.get(key);
-  if (!registry) {
-    if (cache.size >= 4) cache.clear();
-    registry = new ConnectionRegistry(config);
-    cache.set(key, registry);
-  }
-  return registry;
-}
+export const registryFor: (config: RegistryConfig) => ConnectionRegistry = perConfig((config) => new ConnectionRegistry(config));

@@ -5,7 +5,7 @@
  */
 import type COS from 'cos-nodejs-sdk-v5';
 import type { RegistryConfig } from './config';
-import { cosClient } from './cos-client';
+import { cosClient, perConfig } from './cos-client';
 import { ChatError, ErrNo, describeError } from './errors';
 
 /** Every store key starts with this in the bucket; the app sees keys without it. */
@@ -186,18 +186,5 @@ export class CosStore implements Store {
   }
 }
 
-// Warm instances keep their client (and its keep-alive sockets) while the configuration is unchanged;
-// role credentials rotate, so they are part of the key.
-const cache = new Map<string, CosStore>();
-
 /** The store client for a configuration, reused across warm invocations. */
-export function storeFor(config: RegistryConfig): CosStore {
-  const key = JSON.stringify(config);
-  let store = cache.get(key);
-  if (!store) {
-    if (cache.size >= 4) cache.clear();
-    store = new CosStore(config);
-    cache.set(key, store);
-  }
-  return store;
-}
+export const storeFor: (config: RegistryConfig) => CosStore = perConfig((config) => new CosStore(config));
