@@ -1,19 +1,87 @@
 /**
- * The chat: every message goes to everyone else online, the sender gets an ack. Its wire format is
- * in protocol.ts and the README's protocol table.
+ * The chat: rooms (everyone starts in `lobby`), named users, presence and history with resume.
+ * Its wire format is in protocol.ts and the README's protocol tables.
  */
-import { defineApp } from '../toolkit';
-import { relayed, type AckEnvelope } from './protocol';
+import { AppError, checkedSince, defineApp, newMessageId, type Context } from '../toolkit';
+import {
+  isBinary,
+  LOBBY,
+  messageEnvelope,
+  parseRequest,
+  type AckEnvelope,
+  type ChatRequest,
+  type DirectEnvelope,
+  type HistoryEnvelope,
+  type JoinedEnvelope,
+  type KeptMessage,
+  type LeftEnvelope,
+} from './protocol';
+
+async function say(ctx: Context, roomName: string, text: string): Promise<void> {
+  const room = ctx.room(roomName);
+  const me = await room.member();
+  if (!me) throw new AppError('NOT_IN_ROOM', `you are not in room ${roomName}: join it first`);
+  // Kept before the room is listed: a client joining meanwhile finds it live or in history.
+  const entry = await room.remember<KeptMessage>({ from: me.user, text });
+  const members = await room.members();
+  // Counted with the sender, whether or not the listing still holds it.
+  const online = members.filter((m) => m.connectionId !== ctx.connectionId).length + 1;
+  const result = await room.broadcast(messageEnvelope(roomName, entry, online), { except: ctx.connectionId });
+  const ack: AckEnvelope = { type: 'ack', id: entry.id, room: roomName, online: online - result.removed, delivered: result.delivered };
+  await ctx.send(ctx.connectionId, ack);
+}
+
+async function handle(ctx: Context, request: ChatRequest): Promise<void> {
+  switch (request.type) {
+    case 'message':
+      return say(ctx, request.room, request.text);
+    case 'join': {
+      const room = ctx.room(request.room);
+      // Checked before joining, so a bad `since` changes nothing.
+      const since = request.since === undefined ? undefined : checkedSince(request.since);
+      const joined = await ctx.join(request.room);
+      const reply: JoinedEnvelope = { type: 'joined', room: request.room, members: joined.members.map((m) => m.user), online: joined.online };
+      await ctx.send(ctx.connectionId, reply);
+      const kept = await room.history<KeptMessage>(since !== undefined ? { since } : {});
+      const history: HistoryEnvelope = { type: 'history', room: request.room, messages: kept.map((e) => messageEnvelope(request.room, e)) };
+      await ctx.send(ctx.connectionId, history);
+      return;
+    }
+    case 'leave': {
+      const left = await ctx.leave(request.room);
+      if (!left.left) throw new AppError('NOT_IN_ROOM', `you are not in room ${request.room}`);
+      const reply: LeftEnvelope = { type: 'left', room: request.room, online: left.online };
+      await ctx.send(ctx.connectionId, reply);
+      return;
+    }
+    case 'profile': {
+      const user = await ctx.setName(request.name);
+      await ctx.send(ctx.connectionId, { type: 'profile', user });
+      return;
+    }
+    case 'direct': {
+      const from = await ctx.user();
+      const direct: DirectEnvelope = { type: 'direct', id: newMessageId(), from, text: request.text, sentAt: new Date().toISOString() };
+      const result = await ctx.sendToUser(request.to, direct);
+      const ack: AckEnvelope = { type: 'ack', id: direct.id, to: request.to, delivered: result.delivered };
+      await ctx.send(ctx.connectionId, ack);
+      return;
+    }
+  }
+}
 
 export default defineApp({
   protocols: ['chat'],
+  lobby: LOBBY,
 
   async onMessage(ctx, message) {
-    const others = (await ctx.connections()).filter((c) => c.id !== ctx.connectionId);
-    // Counted with the sender, whether or not the registry still lists it.
-    const online = others.length + 1;
-    const result = await ctx.broadcast(relayed(message, ctx.connectionId, online), { except: ctx.connectionId });
-    const ack: AckEnvelope = { type: 'ack', online: online - result.removed, delivered: result.delivered };
-    await ctx.send(ctx.connectionId, ack);
+    if (isBinary(message)) {
+      // Binary is relayed as it is, to the lobby; it is not kept.
+      const room = ctx.room(LOBBY);
+      if (!(await room.member())) throw new AppError('NOT_IN_ROOM', `you are not in room ${LOBBY}: join it first`);
+      await room.broadcast(message.data, { except: ctx.connectionId });
+      return;
+    }
+    await handle(ctx, parseRequest(message.text));
   },
 });

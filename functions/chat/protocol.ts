@@ -1,60 +1,143 @@
 /**
- * The chat's wire format: what clients send and what they receive.
+ * The chat's wire format: what clients send and what they receive (the README's protocol tables).
  */
-import { createHash } from 'node:crypto';
-import type { Message } from '../toolkit';
+import { AppError, type Message, type User } from '../toolkit';
 
-/** Pushed to every other connection for each chat message. */
+/** The room of every connection that never joins one, and of messages that name none. */
+export const LOBBY = 'lobby';
+
+/** What a client may send. Any text that is not one of these JSON objects is a message to the lobby. */
+export type ChatRequest =
+  | { type: 'join'; room: string; since?: string }
+  | { type: 'leave'; room: string }
+  | { type: 'message'; room: string; text: string }
+  | { type: 'profile'; name: string }
+  | { type: 'direct'; to: string; text: string };
+
+/** A message someone said in a room, as the others receive it and as history keeps it. */
 export interface MessageEnvelope {
   type: 'message';
-  /** Short, stable id of the sender; the full connection id is never shown to others. */
-  from: string;
+  /** Sorts in time order within the room; `since` takes it. */
+  id: string;
+  room: string;
+  from: User;
   text: string;
-  /** Connections online when the message was sent, sender included. */
-  online: number;
+  /** Connections in the room when it was sent, sender included (absent in history). */
+  online?: number;
   sentAt: string;
+}
+
+/** What a room's history keeps of a message. */
+export interface KeptMessage {
+  from: User;
+  text: string;
 }
 
 /** Pushed to the sender once the broadcast is done. */
 export interface AckEnvelope {
   type: 'ack';
-  online: number;
+  /** The id the others received the message with. */
+  id: string;
+  room?: string;
+  /** For a direct message: the user it went to. */
+  to?: string;
+  online?: number;
   /** Connections the message reached. */
   delivered: number;
 }
 
-/** Pushed to the sender when its message was not broadcast. */
-export interface ErrorEnvelope {
-  type: 'error';
-  code: 'MESSAGE_TOO_LARGE' | 'REGISTRY_UNAVAILABLE' | 'MALFORMED_EVENT';
-  message: string;
+export interface JoinedEnvelope {
+  type: 'joined';
+  room: string;
+  /** Everyone in the room, the joiner included. */
+  members: User[];
+  online: number;
 }
 
-export type Envelope = MessageEnvelope | AckEnvelope | ErrorEnvelope;
+export interface HistoryEnvelope {
+  type: 'history';
+  room: string;
+  /** Oldest first. */
+  messages: MessageEnvelope[];
+}
+
+export interface LeftEnvelope {
+  type: 'left';
+  room: string;
+  online: number;
+}
+
+export interface ProfileEnvelope {
+  type: 'profile';
+  user: User;
+}
+
+/** A message sent to one user, at each of its connections. */
+export interface DirectEnvelope {
+  type: 'direct';
+  id: string;
+  from: User;
+  text: string;
+  sentAt: string;
+}
+
+const bad = (message: string) => new AppError('BAD_REQUEST', message);
+
+function stringField(request: Record<string, unknown>, field: string): string {
+  const value = request[field];
+  if (typeof value !== 'string') throw bad(`"${request.type}" needs "${field}" as a string`);
+  return value;
+}
 
 /**
- * The text of a chat message: JSON `{"type":"message","text":"..."}` carries it, any other text is
- * the message itself.
+ * What a text frame asks for. JSON objects of a known `type` are requests (and must be well
+ * formed); any other text is the message itself, said in the lobby, as the first chat had it.
+ * @throws AppError `BAD_REQUEST` for a known type with missing or mistyped fields
  */
-export function messageText(raw: string): string {
+export function parseRequest(raw: string): ChatRequest {
+  let parsed: unknown;
   if (raw.startsWith('{')) {
     try {
-      const parsed = JSON.parse(raw) as { type?: unknown; text?: unknown };
-      if (parsed && parsed.type === 'message' && typeof parsed.text === 'string') return parsed.text;
+      parsed = JSON.parse(raw);
     } catch {
       // Not JSON: the text is the message.
     }
   }
-  return raw;
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return { type: 'message', room: LOBBY, text: raw };
+  const request = parsed as Record<string, unknown>;
+  switch (request.type) {
+    case 'message':
+      if (typeof request.text !== 'string') return { type: 'message', room: LOBBY, text: raw };
+      return { type: 'message', room: request.room === undefined ? LOBBY : stringField(request, 'room'), text: request.text };
+    case 'join': {
+      const since = request.since === undefined || request.since === null ? undefined : stringField(request, 'since');
+      return { type: 'join', room: stringField(request, 'room'), ...(since !== undefined ? { since } : {}) };
+    }
+    case 'leave':
+      return { type: 'leave', room: stringField(request, 'room') };
+    case 'profile':
+      return { type: 'profile', name: stringField(request, 'name') };
+    case 'direct':
+      return { type: 'direct', to: stringField(request, 'to'), text: stringField(request, 'text') };
+    default:
+      return { type: 'message', room: LOBBY, text: raw };
+  }
 }
 
-/** What the other clients receive for a frame: binary stays binary, text becomes a message envelope. */
-export function relayed(message: Message, from: string, online: number): Buffer | MessageEnvelope {
-  if (message.type === 'binary') return message.data;
-  return { type: 'message', from: shortId(from), text: messageText(message.text), online, sentAt: new Date().toISOString() };
+/** What a client receives for a message from history or from a sender. */
+export function messageEnvelope(room: string, entry: { id: string; at: string; data: KeptMessage }, online?: number): MessageEnvelope {
+  return {
+    type: 'message',
+    id: entry.id,
+    room,
+    from: entry.data.from,
+    text: entry.data.text,
+    ...(online !== undefined ? { online } : {}),
+    sentAt: entry.at,
+  };
 }
 
-/** Short display id of a connection: a hash prefix, so the id itself is not revealed. */
-export function shortId(connectionId: string): string {
-  return createHash('sha256').update(connectionId).digest('base64url').slice(0, 8);
+/** A binary frame is relayed to the lobby as it is. */
+export function isBinary(message: Message): message is Extract<Message, { type: 'binary' }> {
+  return message.type === 'binary';
 }

@@ -25,6 +25,10 @@ export const Env = {
   ADMISSION_REQUIRED: 'ADMISSION_REQUIRED',
   /** Days after its last write that the bucket's lifecycle rule expires a record; fractions allowed. Default 1. */
   REGISTRY_EXPIRY_DAYS: 'REGISTRY_EXPIRY_DAYS',
+  /** Messages each room keeps in its history (the stack's `rooms.historySize`). Default 100. */
+  HISTORY_SIZE: 'HISTORY_SIZE',
+  /** Rooms up to this many connections get presence events; larger ones only counts. Default 100. */
+  PRESENCE_LIMIT: 'PRESENCE_LIMIT',
   /** COS `Domain` template override, e.g. `http://127.0.0.1:4568/{Bucket}`. Local cloud only. */
   LOCAL_COS_DOMAIN: 'LOCAL_COS_DOMAIN',
   /** `debug`, `info` (default), `warn`, `error` or `silent`. */
@@ -41,6 +45,11 @@ export const DEFAULT_PUSH_CONCURRENCY = 32;
 export const DEFAULT_PUSH_TIMEOUT_MS = 3000;
 /** The stack's default `registryExpiryDays`. */
 export const DEFAULT_REGISTRY_EXPIRY_DAYS = 1;
+
+/** The stack's default `rooms.historySize`. */
+export const DEFAULT_HISTORY_SIZE = 100;
+/** The stack's default `rooms.presenceLimit`: Pusher's limit on presence channels. */
+export const DEFAULT_PRESENCE_LIMIT = 100;
 
 /** Where the registry lives and how to sign requests to it. */
 export interface RegistryConfig {
@@ -68,14 +77,28 @@ function required(env: EnvSource, name: string, why: string): string {
   return value.trim();
 }
 
-function positiveInt(env: EnvSource, name: string, fallback: number, max: number): number {
+function positiveInt(env: EnvSource, name: string, fallback: number, max: number, min = 1): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    throw new ChatError('MISCONFIGURED', `environment variable ${name} must be an integer from 1 to ${max}, got "${raw}"`);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ChatError('MISCONFIGURED', `environment variable ${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   }
   return n;
+}
+
+/** How rooms keep history and announce presence. */
+export interface RoomsConfig {
+  historySize: number;
+  presenceLimit: number;
+}
+
+/** Reads the rooms' settings. */
+export function readRoomsConfig(env: EnvSource = process.env): RoomsConfig {
+  return {
+    historySize: positiveInt(env, Env.HISTORY_SIZE, DEFAULT_HISTORY_SIZE, 1000, 0),
+    presenceLimit: positiveInt(env, Env.PRESENCE_LIMIT, DEFAULT_PRESENCE_LIMIT, 100_000, 0),
+  };
 }
 
 /** Reads the registry settings and the execution role's credentials. */

@@ -1,7 +1,8 @@
 /**
  * Subprotocol negotiation and admission for the register function.
  */
-import { verifyAdmissionToken } from './admission';
+import { readAdmissionToken } from './admission';
+import type { User } from './users';
 import { ChatError, ErrNo } from './errors';
 
 /** Subprotocols the chat speaks, in order of preference. */
@@ -13,6 +14,8 @@ export interface HandshakeResult {
   protocol?: string;
   /** When admission is on: the accepted token's expiry. */
   expiresAt?: Date;
+  /** When the token carries claims: the user it names, verified. */
+  user?: User;
 }
 
 /** Splits a `Sec-WebSocket-Protocol` value into its offers. */
@@ -38,7 +41,7 @@ export function negotiate(
   const protocol = supported.find((p) => offers.includes(p));
   const others = offers.filter((p) => !supported.includes(p));
 
-  let expiresAt: Date | undefined;
+  let admitted: ReturnType<typeof readAdmissionToken> | undefined;
   if (secret) {
     if (others.length === 0) {
       const example = supported[0] ?? 'app';
@@ -49,7 +52,7 @@ export function negotiate(
       );
     }
     // The token is the first offer that is not a protocol.
-    expiresAt = verifyAdmissionToken(secret, others[0], now);
+    admitted = readAdmissionToken(secret, others[0]!, now);
   }
   if (offers.length > 0 && !protocol) {
     throw new ChatError(
@@ -58,5 +61,6 @@ export function negotiate(
       ErrNo.UNSUPPORTED_SUBPROTOCOL,
     );
   }
-  return expiresAt ? { protocol, expiresAt } : { protocol };
+  if (!admitted) return { protocol };
+  return admitted.user ? { protocol, expiresAt: admitted.expiresAt, user: admitted.user } : { protocol, expiresAt: admitted.expiresAt };
 }

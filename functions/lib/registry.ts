@@ -5,6 +5,7 @@ import type COS from 'cos-nodejs-sdk-v5';
 import type { RegistryConfig } from './config';
 import { cosClient, perConfig } from './cos-client';
 import { ChatError, ErrNo, describeError } from './errors';
+import type { User } from './users';
 
 /** Every registry key starts with this; the stack's expiry rule filters on it too. */
 export const KEY_PREFIX = 'conn.';
@@ -37,6 +38,8 @@ export interface ConnectionRecord {
   protocol?: string;
   /** What the admission token proved: its expiry, as ISO time. */
   claims?: { expiresAt: string };
+  /** Who the connection is: from the token's claims (verified), or a guest the client may rename. */
+  user?: User;
   /** Set when transport wrote the record back for a sender the listing lacked; `connectedAt` is then that time. */
   restored?: boolean;
 }

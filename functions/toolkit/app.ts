@@ -9,6 +9,8 @@ import { connectionIdIfAny, parseClosingEvent, parseConnectingEvent, parseDataEv
 import { negotiate, parseOffer } from '../lib/handshake';
 import { PushClient } from '../lib/push-client';
 import { registryFor, type ConnectionRegistry, type RegistryEntry } from '../lib/registry';
+import { checkedRoom, roomsFor, type Membership } from '../lib/rooms';
+import { guestOf } from '../lib/users';
 import { InvocationContext, loggerFor } from './context';
 import { codeOf } from './errors';
 import type { AppDefinition, ConnectContext, Message } from './types';
@@ -48,6 +50,7 @@ const DAY_MS = 86_400_000;
 
 /** Defines an app. Its module's default export is what the bundler builds the three functions from. */
 export function defineApp(definition: AppDefinition): App {
+  if (definition.lobby !== undefined) checkedRoom(definition.lobby);
   const registry = () => registryFor(readRegistryConfig());
   return {
     definition,
@@ -62,30 +65,38 @@ async function register(app: AppDefinition, registry: () => ConnectionRegistry, 
   try {
     const connecting = parseConnectingEvent(event);
     const offer = connecting.websocket.secWebSocketProtocol;
-    const { protocol, expiresAt } = negotiate(offer, readAdmissionSecret(), Date.now(), app.protocols ?? []);
-    const base = new InvocationContext({
-      fn: 'register',
-      connectionId: connecting.websocket.secConnectionID,
-      requestId: scf?.request_id,
-      push: undefined,
-      registry,
-    });
+    const { protocol, expiresAt, user: claimed } = negotiate(offer, readAdmissionSecret(), Date.now(), app.protocols ?? []);
+    const connectionId = connecting.websocket.secConnectionID;
+    const user = claimed ?? guestOf(connectionId);
+    const base = new InvocationContext({ fn: 'register', connectionId, requestId: scf?.request_id, push: undefined, registry, app, user });
     const ctx: ConnectContext = Object.assign(base, {
       protocol,
-      claims: expiresAt ? { expiresAt } : undefined,
+      claims: expiresAt ? { expiresAt, ...(claimed ? { user: claimed } : {}) } : undefined,
       sourceIp: connecting.requestContext.sourceIp,
       offered: parseOffer(offer),
     });
     await app.onConnect?.(ctx);
     // Written before accepting: a connection the registry does not hold would never receive anything.
-    await registry().add({
-      id: connecting.websocket.secConnectionID,
-      connectedAt: new Date().toISOString(),
-      sourceIp: connecting.requestContext.sourceIp,
-      protocol,
-      ...(expiresAt ? { claims: { expiresAt: expiresAt.toISOString() } } : {}),
-    });
-    loggerFor('register', id).info('connected', { protocol });
+    const rooms = roomsFor(readRegistryConfig());
+    const writes = await Promise.allSettled([
+      registry().add({
+        id: connectionId,
+        connectedAt: new Date().toISOString(),
+        sourceIp: connecting.requestContext.sourceIp,
+        protocol,
+        user,
+        ...(expiresAt ? { claims: { expiresAt: expiresAt.toISOString() } } : {}),
+      }),
+      rooms.addUserConnection(user.id, connectionId),
+      ...(app.lobby ? [rooms.join(connectionId, { room: app.lobby, explicit: false, user })] : []),
+    ]);
+    const failed = writes.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+    if (failed) {
+      // Refused whole, not half-registered: what was written is taken back (what cannot be, expires).
+      await Promise.allSettled([registry().remove(connectionId), rooms.removeUserConnections(user.id, [connectionId]), rooms.leaveAll(connectionId)]);
+      throw failed.reason;
+    }
+    loggerFor('register', id).info('connected', { protocol, user: user.verified ? user.id : undefined });
     return {
       errNo: ErrNo.OK,
       errMsg: 'ok',
@@ -120,7 +131,8 @@ async function transport(app: AppDefinition, registry: () => ConnectionRegistry,
     requestId: scf?.request_id,
     push,
     registry,
-    onListing: (entries) => void entries.then(keep, () => undefined),
+    app,
+    onListing: (entries) => void (entries ?? Promise.resolve()).then(keep, () => undefined),
   });
 
   // Failures are answered to the sender rather than thrown: a failed invocation closes its connection.
@@ -151,9 +163,11 @@ async function transport(app: AppDefinition, registry: () => ConnectionRegistry,
     await app.onMessage?.(ctx, message);
   } catch (err) {
     const result = await refuse(err);
+    await ctx.settled();
     return { ...result, senderRecord: await keep() };
   }
   const senderRecord = await keep();
+  await ctx.settled();
   // The sender counts as online whether or not the listing still held it: it just sent a frame.
   const listed = ctx.listing ? await ctx.listing.catch(() => undefined) : undefined;
   const online = listed ? listed.filter((e) => e.id !== sender).length + 1 : undefined;
@@ -180,14 +194,21 @@ async function keepSender(ctx: InvocationContext, registry: ConnectionRegistry, 
     } else {
       lastModified = await registry.lastModified(from);
     }
+    const rooms = roomsFor(readRegistryConfig());
     if (lastModified === undefined) {
-      await registry.add({ id: from, connectedAt: new Date().toISOString(), restored: true });
+      // Its rooms' keys may have outlived the record: they still say who the user is.
+      const [membership] = await rooms.memberships(from);
+      const user = membership?.user ?? guestOf(from);
+      await registry.add({ id: from, connectedAt: new Date().toISOString(), restored: true, user });
+      await rooms.refresh(from, user.id);
       ctx.log.info('sender record restored');
       return 'restored';
     }
-    // NaN (no usable time) counts as old: a needless rewrite is cheaper than a lost record.
+    // NaN (no usable time) counts as old: a needless rewrite is cheaper than a lost record. The
+    // record is never younger than the connection's room and user keys, so it speaks for them.
     if (!(Date.now() - lastModified <= (expiryDays * DAY_MS) / 2)) {
       const rewritten = await registry.refresh(from);
+      if (rewritten) await rooms.refresh(from, (await ctx.user()).id);
       ctx.log.info('sender record refreshed', { ageMs: Date.now() - lastModified });
       return rewritten ? 'refreshed' : 'kept';
     }
@@ -201,10 +222,17 @@ async function cleanup(app: AppDefinition, registry: () => ConnectionRegistry, e
   const id = connectionIdIfAny(event);
   const log = loggerFor('cleanup', id);
   let closing;
+  let memberships: Membership[];
   try {
     closing = parseClosingEvent(event);
-    await registry().remove(closing.websocket.secConnectionID);
-    log.info('disconnected');
+    const connectionId = closing.websocket.secConnectionID;
+    const rooms = roomsFor(readRegistryConfig());
+    // Out of every room first, then the user's index, then the record, which says who the user was.
+    memberships = await rooms.leaveAll(connectionId);
+    const user = memberships[0]?.user ?? (await registry().get(connectionId))?.user ?? guestOf(connectionId);
+    await rooms.removeUserConnections(user.id, [connectionId]);
+    await registry().remove(connectionId);
+    log.info('disconnected', { rooms: memberships.length });
   } catch (err) {
     // Not rethrown: the client is gone either way, and an id left behind is pruned at its first failed push.
     const errNo = err instanceof ChatError ? err.errNo : ErrNo.MISCONFIGURED;
@@ -212,20 +240,29 @@ async function cleanup(app: AppDefinition, registry: () => ConnectionRegistry, e
     log.error('failed', { errNo, errMsg });
     return { errNo, errMsg };
   }
+  let push: PushClient | undefined;
+  try {
+    push = new PushClient(readPushConfig());
+  } catch {
+    // No push address: the app may still clean up its own state; sends then fail.
+  }
+  const ctx = new InvocationContext({
+    fn: 'cleanup',
+    connectionId: closing.websocket.secConnectionID,
+    requestId: scf?.request_id,
+    push,
+    registry,
+    app,
+    ...(memberships[0] ? { user: memberships[0].user } : {}),
+  });
+  if (push) await ctx.announceLeaves(memberships);
   if (app.onDisconnect) {
-    let push: PushClient | undefined;
     try {
-      push = new PushClient(readPushConfig());
-    } catch {
-      // No push address: the app may still clean up its own state; sends then fail.
-    }
-    try {
-      await app.onDisconnect(
-        new InvocationContext({ fn: 'cleanup', connectionId: closing.websocket.secConnectionID, requestId: scf?.request_id, push, registry }),
-      );
+      await app.onDisconnect(ctx);
     } catch (err) {
       log.error('onDisconnect failed', { errMsg: describeError(err) });
     }
   }
+  await ctx.settled();
   return { errNo: ErrNo.OK, errMsg: 'ok' };
 }

@@ -18,6 +18,9 @@ export { STORE_PREFIX, type ListOptions, type Store, type StoreEntry, type Store
 export type { RegistryConfig } from '../lib/config';
 export { createAdmissionToken } from '../lib/admission';
 export { MAX_PUSH_BYTES } from '../lib/limits';
+export { checkedSince, MESSAGE_ID, newMessageId } from '../lib/history';
+export { checkedRoom, ROOM_NAME } from '../lib/rooms';
+export type { TokenUser } from '../lib/admission';
 export type {
   AdmissionClaims,
   AppDefinition,
@@ -27,7 +30,14 @@ export type {
   ConnectContext,
   Context,
   Delivery,
+  HistoryEntry,
+  JoinResult,
+  LeaveResult,
   Logger,
+  Member,
+  PresenceEvent,
+  Room,
+  User,
   Message,
   Outgoing,
 } from './types';

@@ -36,11 +36,17 @@ export function deliveryOf(outcome: PushOutcome): Delivery {
   return outcome.status === 'delivered' ? 'delivered' : outcome.status === 'failed' ? 'failed' : 'removed';
 }
 
-/** What {@link settleOutcomes} needs: the push address, the registry and a logger. */
+/** What {@link settleOutcomes} needs: the push address, how to forget connections, and a logger. */
 export interface SettleDeps {
   push: () => PushClient;
-  registry: () => ConnectionRegistry;
+  /** Removes what made these connections receivers (records, room keys); returns how many it removed. */
+  forget: (ids: string[]) => Promise<number>;
   log: Logger;
+}
+
+/** Forgetting connections by their registry records. */
+export function forgetRecords(registry: () => ConnectionRegistry): (ids: string[]) => Promise<number> {
+  return (ids) => registry().removeMany(ids);
 }
 
 /**
@@ -50,7 +56,7 @@ export interface SettleDeps {
  * reconnects and registers again) and its record is removed, so no open client silently receives nothing.
  * Returns how many records were removed.
  */
-export async function settleOutcomes(outcomes: PushOutcome[], { push, registry, log }: SettleDeps): Promise<number> {
+export async function settleOutcomes(outcomes: PushOutcome[], { push, forget, log }: SettleDeps): Promise<number> {
   const refused = outcomes.flatMap((o) => (o.status === 'refused' ? [o] : []));
   const forgotten = outcomes.flatMap((o) => (o.status === 'gone' || o.status === 'refused' ? [o.id] : []));
   const failed = outcomes.filter((o) => o.status === 'failed');
@@ -66,7 +72,7 @@ export async function settleOutcomes(outcomes: PushOutcome[], { push, registry, 
   const unclosed = closes.filter((o) => o.status !== 'delivered');
   if (unclosed.length > 0) log.debug('close requests not accepted', { count: unclosed.length, id: unclosed[0]!.id });
   try {
-    return await registry().removeMany(forgotten);
+    return await forget(forgotten);
   } catch (err) {
     log.warn('could not prune connections', { count: forgotten.length, errMsg: describeError(err) });
     return 0;

@@ -15,7 +15,7 @@ import { registryFor } from '../lib/registry';
 import { storeFor, type Store } from '../lib/store';
 import { loggerFor } from './context';
 import { AppError } from './errors';
-import { checkedFrame, settleOutcomes } from './pushes';
+import { checkedFrame, forgetRecords, settleOutcomes } from './pushes';
 import type { Connection, Logger, Outgoing } from './types';
 
 /** How one send or close ended, as the gateway answered it. */
@@ -111,7 +111,8 @@ export function createServerClient(options: ServerClientOptions): ServerClient |
   const registryConfig = options.registry;
   const registry = registryConfig ? () => registryFor(registryConfig) : undefined;
   // The handlers' own policy on gone and refused connections, where there is a registry to act on.
-  const settle = (outcomes: PushOutcome[]) => (registry ? settleOutcomes(outcomes, { push: () => push, registry, log }) : Promise.resolve(0));
+  const settle = (outcomes: PushOutcome[]) =>
+    registry ? settleOutcomes(outcomes, { push: () => push, forget: forgetRecords(registry), log }) : Promise.resolve(0);
 
   const send = async (connectionId: string, data: Outgoing): Promise<ServerOutcome> => {
     const outcome = await push.send(connectionId, checkedFrame(data));
