@@ -11,10 +11,23 @@ import path from 'node:path';
 import { loadConfig } from '../../config/load';
 import type { AppConfig } from '../../config/schema';
 import { defaultApp, targetsFor, type Target } from '../../config/select';
-import { createAdmissionToken } from '../../functions/lib/admission';
+import { createAdmissionToken, type TokenUser } from '../../functions/lib/admission';
 import { CodedError } from '../../lib/errors';
 import type { GatewayLimits } from '../../local/gateway/limits';
 import { outputsPath } from '../../scripts/post-deploy/run';
+
+/** What {@link AppEndpoint.protocols} puts in the admission token. */
+export interface ProtocolOptions {
+  /**
+   * Connect as this user, verified: the token carries `{ id, name }` as admission claims, so the
+   * app sees that user (verified true) instead of a guest. Needs the endpoint's admission secret:
+   * on an endpoint without one (a deployed endpoint run without `ADMISSION_SECRET`),
+   * {@link AppEndpoint.protocols} throws `ERR_NO_ADMISSION_SECRET`. A suite that needs verified
+   * users checks {@link AppEndpoint.verifiesUsers} first, reports what it cannot exercise, and
+   * uses guests where the scenario allows.
+   */
+  user?: TokenUser;
+}
 
 /** An app to test, wherever it runs. */
 export interface AppEndpoint {
@@ -27,12 +40,21 @@ export interface AppEndpoint {
   /** The stack's name (`<app>-<stage>-<region short>`), when known. */
   stack?: string;
   /**
-   * The subprotocols to offer: `base`, plus a fresh admission token when the secret is known.
-   * @example TestClient.connect(endpoint.url, { protocols: endpoint.protocols(['chat']) })
+   * The subprotocols to offer: `base`, plus a fresh admission token when the secret is known; with
+   * `options.user`, a token naming that user (see {@link ProtocolOptions.user}).
+   * @throws HarnessError `ERR_NO_ADMISSION_SECRET` when a user is asked for and the secret is not known
+   * @example
+   * TestClient.connect(endpoint.url, { protocols: endpoint.protocols(['chat']) }); // a guest
+   * if (endpoint.verifiesUsers) TestClient.connect(endpoint.url, { protocols: endpoint.protocols(['chat'], { user: { id: 'ann', name: 'Ann' } }) });
    */
-  protocols(base: string[]): string[];
+  protocols(base: string[], options?: ProtocolOptions): string[];
   /** The admission secret, when the endpoint requires admission and the tests know it. */
   admissionSecret?: string;
+  /**
+   * Whether tests can connect as named, verified users here (`protocols(base, { user })`): true
+   * exactly when {@link admissionSecret} is known.
+   */
+  verifiesUsers: boolean;
   /** The gateway's reverse-push address, for the push client. Local only: a deployed one is reachable only from inside the cloud. */
   pushUrl?: string;
   /** The local cloud's data folder, removed by {@link stop}. Local only. */
@@ -41,9 +63,10 @@ export interface AppEndpoint {
   stop(): Promise<void>;
 }
 
-type HarnessCode = 'ERR_NO_OUTPUTS' | 'ERR_BAD_OUTPUTS' | 'ERR_NO_CLIENT_URL' | 'ERR_BAD_WS_URL' | 'ERR_WRONG_APP' | 'ERR_AMBIGUOUS_TARGET';
+type HarnessCode =
+  'ERR_NO_OUTPUTS' | 'ERR_BAD_OUTPUTS' | 'ERR_NO_CLIENT_URL' | 'ERR_BAD_WS_URL' | 'ERR_WRONG_APP' | 'ERR_AMBIGUOUS_TARGET' | 'ERR_NO_ADMISSION_SECRET';
 
-/** A harness refusal: no outputs file for the stack, a damaged one, a bad `WS_URL`, an endpoint of another app, … */
+/** A harness refusal: no outputs file for the stack, a damaged one, a bad `WS_URL`, an endpoint of another app, a verified user without a secret, … */
 export class HarnessError extends CodedError<HarnessCode> {}
 
 export interface LocalAppOptions {
@@ -79,8 +102,22 @@ function configFrom(config: AppConfig | undefined, env: NodeJS.ProcessEnv): AppC
   return config ?? loadConfig(env.CHAT_CONFIG || undefined);
 }
 
-function protocolsWith(secret: string | undefined): (base: string[]) => string[] {
-  return (base) => (secret ? [...base, createAdmissionToken(secret)] : [...base]);
+/** The endpoint's {@link AppEndpoint.protocols} and {@link AppEndpoint.verifiesUsers}, for its secret. */
+function admissionWith(secret: string | undefined): Pick<AppEndpoint, 'protocols' | 'verifiesUsers' | 'admissionSecret'> {
+  return {
+    admissionSecret: secret,
+    verifiesUsers: secret !== undefined,
+    protocols: (base, { user } = {}) => {
+      if (user && !secret) {
+        // Connecting as a guest instead would pass for the user and fail later, far from the cause.
+        throw new HarnessError(
+          'ERR_NO_ADMISSION_SECRET',
+          `cannot connect as verified user ${user.id}: the endpoint's admission secret is not known (set ADMISSION_SECRET); check verifiesUsers first`,
+        );
+      }
+      return secret ? [...base, createAdmissionToken(secret, user ? { user } : {})] : [...base];
+    },
+  };
 }
 
 /** The secret a target's admission reads, when the environment has it (as Terraform reads it). */
@@ -137,8 +174,7 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<AppE
     local: true,
     app,
     stack: endpoints.stack,
-    admissionSecret,
-    protocols: protocolsWith(admissionSecret),
+    ...admissionWith(admissionSecret),
     pushUrl: endpoints.pushUrl,
     dataDir,
     stop: () =>
@@ -211,7 +247,7 @@ export function deployedApp(options: DeployedAppOptions = {}): AppEndpoint {
   if (typeof outputs.clientUrl !== 'string' || !outputs.clientUrl) throw new HarnessError('ERR_NO_CLIENT_URL', `${shown(file)} has no clientUrl`);
   const url = checkedUrl(outputs.clientUrl, `${shown(file)}'s clientUrl`);
   const admissionSecret = options.admissionSecret ?? secretOf(target, env);
-  return { url, local: false, app, stack: target.name, admissionSecret, protocols: protocolsWith(admissionSecret), stop: async () => {} };
+  return { url, local: false, app, stack: target.name, ...admissionWith(admissionSecret), stop: async () => {} };
 }
 
 function checkedUrl(value: string, source: string): string {
@@ -237,8 +273,7 @@ export function endpointFromEnv(env: NodeJS.ProcessEnv = process.env, { app }: {
     url,
     local: false,
     app: env.APP || app || defaultApp(configFrom(undefined, env)),
-    admissionSecret,
-    protocols: protocolsWith(admissionSecret),
+    ...admissionWith(admissionSecret),
     stop: async () => {},
   };
 }

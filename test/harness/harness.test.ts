@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyAdmissionToken } from '../../functions/lib/admission';
+import { readAdmissionToken, verifyAdmissionToken } from '../../functions/lib/admission';
 import {
   deployedApp,
   endpointFromEnv,
@@ -75,6 +75,22 @@ describe('a local app', () => {
     expect(Buffer.isBuffer(got) && Buffer.compare(got, bytes)).toBe(0);
   });
 
+  it('connects as a named, verified user when asked to: the token carries the user, the app sees it', async () => {
+    expect(endpoint.verifiesUsers).toBe(true);
+    const protocols = endpoint.protocols(['chat'], { user: { id: 'harness-ann', name: 'Ann' } });
+    expect(protocols[0]).toBe('chat');
+    expect(readAdmissionToken(secret, protocols[1]).user).toEqual({ id: 'harness-ann', name: 'Ann', verified: true });
+    // Without a user, the token carries no claims: a guest.
+    expect(readAdmissionToken(secret, endpoint.protocols(['chat'])[1]).user).toBeUndefined();
+    const [ann, guest] = [await connect(protocols), await connect()];
+    ann.send({ type: 'message', text: 'from ann' });
+    const message = await guest.nextJson((m) => m.type === 'message' && m.text === 'from ann', 10_000, "ann's message");
+    expect(message.from).toEqual({ id: 'harness-ann', name: 'Ann', verified: true });
+    guest.send({ type: 'message', text: 'from a guest' });
+    const back = await ann.nextJson((m) => m.type === 'message' && m.text === 'from a guest', 10_000, "the guest's message");
+    expect(back.from).toMatchObject({ id: expect.stringMatching(/^guest-/), verified: false });
+  });
+
   it('a connection without a token is refused with a HandshakeRefused carrying 403', async () => {
     const refused = await failure(TestClient.connect(endpoint.url, { protocols: ['chat'] }));
     expect(refused).toBeInstanceOf(HandshakeRefused);
@@ -130,11 +146,20 @@ describe('a deployed app', () => {
     const plain = endpointFromEnv({ WS_URL: 'wss://example.test/release/' })!;
     expect(plain).toMatchObject({ url: 'wss://example.test/release/', local: false, app: 'chat', admissionSecret: undefined });
     expect(plain.protocols(['chat'])).toEqual(['chat']);
+    // No secret, no verified user: said at once rather than connecting as a guest.
+    expect(plain.verifiesUsers).toBe(false);
+    expect(() => plain.protocols(['chat'], { user: { id: 'ann' } })).toThrow(
+      expect.objectContaining({ code: 'ERR_NO_ADMISSION_SECRET', message: expect.stringMatching(/^cannot connect as verified user ann: .*ADMISSION_SECRET/) }),
+    );
     const admitted = endpointFromEnv({ WS_URL: 'wss://example.test/release/', ADMISSION_SECRET: 'a-secret-of-enough-bytes', APP: 'shout' })!;
     expect(admitted.app).toBe('shout');
     const [base, token] = admitted.protocols(['shout']);
     expect(base).toBe('shout');
     expect(verifyAdmissionToken('a-secret-of-enough-bytes', token).getTime()).toBeGreaterThan(Date.now());
+    expect(admitted.verifiesUsers).toBe(true);
+    // The name defaults to the id, as the token's issuer would have it.
+    const named = admitted.protocols(['shout'], { user: { id: 'ann' } })[1];
+    expect(readAdmissionToken('a-secret-of-enough-bytes', named).user).toEqual({ id: 'ann', name: 'ann', verified: true });
     expect(() => endpointFromEnv({ WS_URL: 'https://example.test/' })).toThrow(
       expect.objectContaining({ code: 'ERR_BAD_WS_URL', message: 'WS_URL must be a ws:// or wss:// URL, not https://example.test/' }),
     );
@@ -169,6 +194,7 @@ describe('a deployed app', () => {
     });
     expect(prod).toMatchObject({ url: 'wss://service-2.sh.example.test/release/', stack: 'shout-prod-sh', admissionSecret: 'prod-secret-of-enough-bytes' });
     expect(prod.protocols(['shout'])).toHaveLength(2);
+    expect([dev.verifiesUsers, prod.verifiesUsers]).toEqual([false, true]);
   });
 
   it('deployedApp refuses clearly: never deployed, damaged, without a client URL, several stacks', async () => {

@@ -7,6 +7,9 @@
  * const client = await TestClient.connect(endpoint.url, { protocols: endpoint.protocols(['shout']) });
  * client.send('hi');
  * await client.nextJson((m) => m.type === 'shout');
+ *
+ * @example As a named, verified user (needs the endpoint's admission secret: check `verifiesUsers`)
+ * const ann = await TestClient.connect(endpoint.url, { protocols: endpoint.protocols(['chat'], { user: { id: 'ann', name: 'Ann' } }) });
  */
 export { DEFAULT_TIMEOUT_MS, HandshakeRefused, TestClient, WaitFailed, type Closed, type ConnectOptions, type Received } from './client';
 export {
@@ -20,5 +23,6 @@ export {
   type AppEndpoint,
   type DeployedAppOptions,
   type LocalAppOptions,
+  type ProtocolOptions,
 } from './endpoint';
-export { createAdmissionToken } from '../../functions/lib/admission';
+export { createAdmissionToken, type TokenUser } from '../../functions/lib/admission';

@@ -36,22 +36,28 @@ describe(`chat over ${process.env.WS_URL ? process.env.WS_URL : 'the local cloud
     const [a, b] = [await connect(), await connect()];
     expect(a.ws.protocol).toBe('chat');
     const message = await sendAndReceive(a, b, 'hello from a');
+    // Without admission claims the sender is a guest, named after its connection.
+    const guest = expect.stringMatching(/^guest-[A-Za-z0-9_-]{8}$/);
     expect(message).toEqual({
       type: 'message',
-      from: expect.stringMatching(/^[A-Za-z0-9_-]{8}$/),
+      id: expect.stringMatching(/^[0-9a-z]{18}$/),
+      room: 'lobby',
+      from: { id: guest, name: guest, verified: false },
       text: 'hello from a',
       online: expect.any(Number),
       sentAt: expect.any(String),
     });
+    expect(message.from.name).toBe(message.from.id);
     expect(Number.isNaN(Date.parse(message.sentAt))).toBe(false);
     const ack = await a.waitFor('the ack', () => a.of('ack')[0]);
+    expect(ack).toMatchObject({ type: 'ack', id: message.id, room: 'lobby' });
     expect(ack.delivered).toBeGreaterThanOrEqual(1);
     // The sender does not receive its own message.
     expect(a.messages().some((m) => m.text === 'hello from a')).toBe(false);
     if (endpoint.local) {
       // A fresh local cloud: these two are the only connections.
       expect(message.online).toBe(2);
-      expect(ack).toEqual({ type: 'ack', online: 2, delivered: 1 });
+      expect(ack).toEqual({ type: 'ack', id: message.id, room: 'lobby', online: 2, delivered: 1 });
     } else {
       expect(message.online).toBeGreaterThanOrEqual(2);
     }
@@ -149,7 +155,7 @@ describe(`chat over ${process.env.WS_URL ? process.env.WS_URL : 'the local cloud
     await ok.close();
   });
 
-  it('delivers every message of 200 concurrent clients, 10 each, exactly once to every other client', async () => {
+  it('delivers every message of 200 concurrent clients in the lobby, 10 each, exactly once to every other client', async () => {
     const CLIENTS = 200;
     const EACH = 10;
     const crowd: ChatClient[] = [];
@@ -180,8 +186,15 @@ describe(`chat over ${process.env.WS_URL ? process.env.WS_URL : 'the local cloud
     await new Promise((r) => setTimeout(r, 500));
     for (const [r, client] of crowd.entries()) {
       const seen = new Map<string, number>();
-      for (const m of client.messages().filter((m) => m.text.startsWith(marker))) seen.set(m.text, (seen.get(m.text) ?? 0) + 1);
+      const mine = client.messages().filter((m) => m.text.startsWith(marker));
+      for (const m of mine) seen.set(m.text, (seen.get(m.text) ?? 0) + 1);
       expect(counts[r].length).toBe(expected);
+      // Every connection starts in the lobby, and each message there has an id of its own.
+      expect(
+        mine.filter((m) => m.room !== 'lobby'),
+        `client ${r}: messages outside the lobby`,
+      ).toEqual([]);
+      expect(new Set(mine.map((m) => m.id)).size, `client ${r}: distinct ids`).toBe(expected);
       expect(seen.size, `client ${r}: distinct messages`).toBe(expected);
       expect(
         [...seen.values()].every((n) => n === 1),

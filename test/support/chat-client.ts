@@ -1,11 +1,37 @@
 /**
- * The chat's client: the harness's {@link TestClient} plus the chat's envelopes.
+ * The chat's client: the harness's {@link TestClient} plus the chat's envelopes (functions/chat/
+ * protocol.ts): requests that wait for their answer, and what was received, by room.
  */
+import type { User } from '../../functions/lib/users';
+import { CodedError } from '../../lib/errors';
 import { TestClient, type ConnectOptions } from '../harness/client';
 
 export { HandshakeRefused, type Received } from '../harness/client';
+export type { User };
+
+/** A JSON envelope as received. */
+export type Envelope = Record<string, any>;
+
+/** What a join answers: `joined`, then the room's `history`. */
+export interface JoinAnswer {
+  joined: Envelope;
+  history: Envelope;
+}
+
+/** The chat answered a request with `{"type":"error"}`: its `code` (NOT_IN_ROOM, BAD_ROOM, …) and the envelope. */
+export class ChatRefused extends CodedError<string> {
+  constructor(readonly envelope: Envelope) {
+    super(String(envelope.code), `the chat refused: ${envelope.code}: ${envelope.message}`);
+  }
+}
 
 export class ChatClient extends TestClient {
+  /**
+   * Who this connection is, when known: set by {@link profile}'s answer, or by whoever connected it
+   * with admission claims (the chat does not tell a connection its own user otherwise).
+   */
+  user?: User;
+
   /**
    * Connects offering `protocols` (default `["chat"]`), or with the harness's options; rejects with
    * {@link HandshakeRefused} when the gateway refuses.
@@ -15,18 +41,117 @@ export class ChatClient extends TestClient {
     return TestClient.open(url, options, (ws) => new ChatClient(ws));
   }
 
-  /** Chat messages received (JSON envelopes of type "message"). */
-  messages(): Array<Record<string, any>> {
-    return this.of('message');
+  /** Chat messages received live (envelopes of type "message"), of every room or of `room`. */
+  messages(room?: string): Envelope[] {
+    return this.json((m) => m?.type === 'message' && (room === undefined || m.room === room));
   }
 
-  /** Envelopes of one type received. */
-  of(type: string): Array<Record<string, any>> {
-    return this.json((m) => m?.type === type);
+  /** Envelopes of one type received, of every room or of `room`. */
+  of(type: string, room?: string): Envelope[] {
+    return this.json((m) => m?.type === type && (room === undefined || m.room === room));
   }
 
-  /** Sends `text` as a chat message (`{"type":"message","text":...}`). */
-  override send(text: string): void {
-    super.send({ type: 'message', text });
+  /** Every envelope that names `room` (joined, history, message, ack, presence, left), in arrival order. */
+  inRoom(room: string): Envelope[] {
+    return this.json((m) => m?.room === room);
+  }
+
+  /** The room's presence envelopes, in arrival order. */
+  presence(room: string): Envelope[] {
+    return this.of('presence', room);
+  }
+
+  /**
+   * What the room said as this connection saw it: history entries and live messages in arrival
+   * order, each id once (a message racing a join arrives both ways).
+   */
+  seen(room: string): Envelope[] {
+    const ids = new Set<string>();
+    const out: Envelope[] = [];
+    for (const m of this.json((e) => e?.room === room && (e.type === 'message' || e.type === 'history'))) {
+      for (const message of m.type === 'history' ? (m.messages as Envelope[]) : [m]) {
+        if (ids.has(message.id)) continue;
+        ids.add(message.id);
+        out.push(message);
+      }
+    }
+    return out;
+  }
+
+  /** The newest message id this connection saw in `room` (ids sort in time order), for a later `join(room, since)`. */
+  lastId(room: string): string | undefined {
+    return this.seen(room)
+      .map((m) => m.id as string)
+      .sort()
+      .at(-1);
+  }
+
+  /** Direct messages received. */
+  directs(): Envelope[] {
+    return this.of('direct');
+  }
+
+  /** Error envelopes received. */
+  errors(): Envelope[] {
+    return this.of('error');
+  }
+
+  /**
+   * Sends without waiting: a string as a chat message to the lobby (`{"type":"message","text":...}`),
+   * an object as JSON (any request, well formed or not), bytes as a binary frame.
+   */
+  override send(data: string | Uint8Array | object): void {
+    super.send(typeof data === 'string' ? { type: 'message', text: data } : data);
+  }
+
+  /** Joins `room` (with `since`, asks for what it said after that message id); resolves with `joined` and `history`. */
+  async join(room: string, since?: string): Promise<JoinAnswer> {
+    const from = this.received.length;
+    super.send({ type: 'join', room, ...(since !== undefined ? { since } : {}) });
+    const joined = await this.answer(from, `joined ${room}`, (m) => m.type === 'joined' && m.room === room);
+    const history = await this.answer(from, `the history of ${room}`, (m) => m.type === 'history' && m.room === room);
+    return { joined, history };
+  }
+
+  /** Leaves `room`; resolves with `left`. */
+  leave(room: string): Promise<Envelope> {
+    const from = this.received.length;
+    super.send({ type: 'leave', room });
+    return this.answer(from, `left ${room}`, (m) => m.type === 'left' && m.room === room);
+  }
+
+  /** Says `text` in `room`; resolves with the ack (its `id` is the message's). */
+  say(room: string, text: string): Promise<Envelope> {
+    const from = this.received.length;
+    super.send({ type: 'message', room, text });
+    return this.answer(from, `the ack of "${text.slice(0, 40)}" in ${room}`, (m) => m.type === 'ack' && m.room === room);
+  }
+
+  /** Sets this connection's display name; resolves with the `profile` answer and keeps its user in {@link user}. */
+  async profile(name: string): Promise<Envelope> {
+    const from = this.received.length;
+    super.send({ type: 'profile', name });
+    const answer = await this.answer(from, `the profile "${name}"`, (m) => m.type === 'profile');
+    this.user = answer.user;
+    return answer;
+  }
+
+  /** Sends `text` to every connection of user `to`; resolves with the ack (`to`, `delivered`). */
+  direct(to: string, text: string): Promise<Envelope> {
+    const from = this.received.length;
+    super.send({ type: 'direct', to, text });
+    return this.answer(from, `the ack of the direct message to ${to}`, (m) => m.type === 'ack' && m.to === to);
+  }
+
+  /**
+   * The first envelope from index `from` on that `accepts`, or a {@link ChatRefused} for an error
+   * envelope that came first. Errors carry no request id: one request at a time per client.
+   */
+  private async answer(from: number, what: string, accepts: (m: Envelope) => boolean): Promise<Envelope> {
+    const found = await this.waitFor(what, () =>
+      this.received.slice(from).find((r) => r.json !== undefined && r.json !== null && (r.json.type === 'error' || accepts(r.json))),
+    );
+    if (found.json.type === 'error' && !accepts(found.json)) throw new ChatRefused(found.json);
+    return found.json;
   }
 }
