@@ -79,7 +79,10 @@ export default defineApp({
       // Binary is relayed as it is, to the lobby; it is not kept.
       const room = ctx.room(LOBBY);
       if (!(await room.member())) throw new AppError('NOT_IN_ROOM', `you are not in room ${LOBBY}: join it first`);
-      await room.broadcast(message.data, { except: ctx.connectionId });
+      const online = (await room.members()).filter((m) => m.connectionId !== ctx.connectionId).length + 1;
+      const result = await room.broadcast(message.data, { except: ctx.connectionId });
+      const ack: AckEnvelope = { type: 'ack', id: newMessageId(), room: LOBBY, online: online - result.removed, delivered: result.delivered };
+      await ctx.send(ctx.connectionId, ack);
       return;
     }
     await handle(ctx, parseRequest(message.text));

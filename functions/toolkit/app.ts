@@ -124,7 +124,7 @@ async function transport(app: AppDefinition, registry: () => ConnectionRegistry,
   // The sender's record is kept while the app works, not before it: from the app's listing when it
   // makes one, else from the record itself once the app is done.
   let kept: Promise<TransportResult['senderRecord']> | undefined;
-  const keep = () => (kept ??= keepSender(ctx, registry(), sender!, expiryDays));
+  const keep = () => (kept ??= keepSender(ctx, registry(), sender!, expiryDays, app.lobby));
   const ctx = new InvocationContext({
     fn: 'transport',
     connectionId: sender ?? '',
@@ -185,7 +185,13 @@ function counts(ctx: InvocationContext): Pick<TransportResult, 'delivered' | 'pr
  * client stayed connected: it just sent a frame) is written back. The age comes from the app's
  * listing when it made one, else from the record itself.
  */
-async function keepSender(ctx: InvocationContext, registry: ConnectionRegistry, from: string, expiryDays: number): Promise<TransportResult['senderRecord']> {
+async function keepSender(
+  ctx: InvocationContext,
+  registry: ConnectionRegistry,
+  from: string,
+  expiryDays: number,
+  lobby: string | undefined,
+): Promise<TransportResult['senderRecord']> {
   try {
     let lastModified: number | undefined;
     if (ctx.listing) {
@@ -196,11 +202,13 @@ async function keepSender(ctx: InvocationContext, registry: ConnectionRegistry, 
     }
     const rooms = roomsFor(readRegistryConfig());
     if (lastModified === undefined) {
-      // Its rooms' keys may have outlived the record: they still say who the user is.
+      // Its rooms' keys may have outlived the record: they still say who the user is. One in no
+      // room at all is put back in the lobby, where it was at connect.
       const [membership] = await rooms.memberships(from);
       const user = membership?.user ?? guestOf(from);
       await registry.add({ id: from, connectedAt: new Date().toISOString(), restored: true, user });
       await rooms.refresh(from, user.id);
+      if (!membership && lobby) await rooms.join(from, { room: lobby, explicit: false, user });
       ctx.log.info('sender record restored');
       return 'restored';
     }

@@ -1,28 +1,47 @@
 import { describe, expect, it } from 'vitest';
-import { messageText, relayed, shortId } from '../../functions/chat/protocol';
+import { LOBBY, messageEnvelope, parseRequest } from '../../functions/chat/protocol';
+import { guestOf, shortId } from '../../functions/lib/users';
 import { MAX_PUSH_BYTES } from '../../functions/lib/limits';
 import { deliveredSize, frameOf } from '../../functions/toolkit/context';
 import { connectionForKey, keyForConnection, KEY_PREFIX } from '../../functions/lib/registry';
 
-describe('chat messages', () => {
-  it('reads a JSON chat message and plain text; binary stays binary', () => {
-    expect(messageText('{"type":"message","text":"hi"}')).toBe('hi');
-    expect(messageText('just words')).toBe('just words');
-    const bytes = Buffer.from([0, 1, 2]);
-    expect(relayed({ type: 'binary', data: bytes }, 'id', 2)).toBe(bytes);
-    expect(relayed({ type: 'text', text: '{"type":"message","text":"hi"}' }, 'id', 2)).toEqual({
-      type: 'message',
-      from: shortId('id'),
-      text: 'hi',
-      online: 2,
-      sentAt: expect.any(String),
-    });
+describe('chat requests', () => {
+  it('reads the requests of the protocol, and a JSON message or plain text as a message to the lobby', () => {
+    expect(parseRequest('{"type":"message","text":"hi"}')).toEqual({ type: 'message', room: LOBBY, text: 'hi' });
+    expect(parseRequest('{"type":"message","room":"r1","text":"hi"}')).toEqual({ type: 'message', room: 'r1', text: 'hi' });
+    expect(parseRequest('just words')).toEqual({ type: 'message', room: LOBBY, text: 'just words' });
+    expect(parseRequest('{"type":"join","room":"r1"}')).toEqual({ type: 'join', room: 'r1' });
+    expect(parseRequest('{"type":"join","room":"r1","since":"0mx4mgstn0007kcp7x"}')).toEqual({ type: 'join', room: 'r1', since: '0mx4mgstn0007kcp7x' });
+    expect(parseRequest('{"type":"leave","room":"r1"}')).toEqual({ type: 'leave', room: 'r1' });
+    expect(parseRequest('{"type":"profile","name":"Ann"}')).toEqual({ type: 'profile', name: 'Ann' });
+    expect(parseRequest('{"type":"direct","to":"u1","text":"psst"}')).toEqual({ type: 'direct', to: 'u1', text: 'psst' });
   });
 
-  it('treats JSON that is not a chat message, and broken JSON, as the text itself', () => {
+  it('treats JSON of no known type, and broken JSON, as the text itself', () => {
     for (const data of ['{"type":"other","text":"x"}', '{"type":"message","text":5}', '{"type":"message"', '[1,2]', 'null']) {
-      expect(messageText(data)).toBe(data);
+      expect(parseRequest(data)).toEqual({ type: 'message', room: LOBBY, text: data });
     }
+  });
+
+  it('refuses a known request with a missing or mistyped field, naming it', () => {
+    for (const [data, field] of [
+      ['{"type":"join"}', 'room'],
+      ['{"type":"join","room":5}', 'room'],
+      ['{"type":"join","room":"r","since":7}', 'since'],
+      ['{"type":"leave"}', 'room'],
+      ['{"type":"message","room":1,"text":"x"}', 'room'],
+      ['{"type":"profile","name":null}', 'name'],
+      ['{"type":"direct","to":"u"}', 'text'],
+    ] as const) {
+      expect(() => parseRequest(data), data).toThrow(expect.objectContaining({ code: 'BAD_REQUEST', message: expect.stringContaining(`"${field}"`) }));
+    }
+  });
+
+  it('shapes a kept message as the others receive it, with `online` only when given', () => {
+    const from = guestOf('id');
+    const entry = { id: '0mx4mgstn0007kcp7x', at: '2026-12-01T00:00:00.000Z', data: { from, text: 'hi' } };
+    expect(messageEnvelope('r1', entry, 3)).toEqual({ type: 'message', id: entry.id, room: 'r1', from, text: 'hi', online: 3, sentAt: entry.at });
+    expect(messageEnvelope('r1', entry)).toEqual({ type: 'message', id: entry.id, room: 'r1', from, text: 'hi', sentAt: entry.at });
   });
 });
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { readRegistryConfig } from '../../functions/lib/config';
-import { shortId } from '../../functions/chat/protocol';
+import { RoomRegistry } from '../../functions/lib/rooms';
+import { guestOf } from '../../functions/lib/users';
 import { ConnectionRegistry } from '../../functions/lib/registry';
 import { LocalGateway } from '../../local/gateway/gateway';
 import { TableInvoker } from '../../local/gateway/table-invoker';
@@ -110,39 +111,46 @@ describe('the project handlers behind the local gateway', () => {
     a.ws.send(JSON.stringify({ type: 'message', text: 'hello B' }));
     await b.waitFor(1);
     await a.waitFor(1);
-    expect(b.json()).toEqual([{ type: 'message', from: shortId(idA), text: 'hello B', online: 2, sentAt: expect.any(String) }]);
-    expect(a.json()).toEqual([{ type: 'ack', online: 2, delivered: 1 }]);
+    const id = expect.stringMatching(/^[0-9a-z]{18}$/);
+    expect(b.json()).toEqual([{ type: 'message', id, room: 'lobby', from: guestOf(idA!), text: 'hello B', online: 2, sentAt: expect.any(String) }]);
+    expect(a.json()).toEqual([{ type: 'ack', id: b.json()[0].id, room: 'lobby', online: 2, delivered: 1 }]);
 
     const bytes = Buffer.from([0, 255, 1, 254]);
     b.ws.send(bytes);
     await a.waitFor(2);
     await b.waitFor(2);
     expect(a.received[1]).toEqual({ data: bytes, binary: true });
-    expect(b.json()[1]).toEqual({ type: 'ack', online: 2, delivered: 1 });
+    expect(b.json()[1]).toEqual({ type: 'ack', id, room: 'lobby', online: 2, delivered: 1 });
 
     b.ws.close(1000);
     await b.closed;
     await table.waitForCalls('cleanup', 1, 10_000);
     expect(await registry.list()).toEqual([idA]);
+    const rooms = new RoomRegistry(readRegistryConfig(cos.env));
+    expect((await rooms.members('lobby')).map((m) => m.connectionId)).toEqual([idA]);
 
     a.ws.send('anyone?');
     await a.waitFor(3);
-    expect(a.json()[1]).toEqual({ type: 'ack', online: 1, delivered: 0 });
+    expect(a.json()[1]).toEqual({ type: 'ack', id, room: 'lobby', online: 1, delivered: 0 });
     a.ws.close();
     await a.closed;
     await table.waitForCalls('cleanup', 2, 10_000);
     expect(await registry.list()).toEqual([]);
+    expect(await rooms.members('lobby')).toEqual([]);
   });
 
   it('prunes a registered id the gateway does not know, from the push answer', async () => {
     const registry = new ConnectionRegistry(readRegistryConfig(cos.env));
+    const rooms = new RoomRegistry(readRegistryConfig(cos.env));
     const stale = fakeConnectionId();
     await registry.add({ id: stale, connectedAt: new Date().toISOString() });
+    await rooms.join(stale, { room: 'lobby', explicit: false, user: guestOf(stale) });
     const a = await ChatClient.open(url, ['chat']);
     a.ws.send('hi');
     await a.waitFor(1);
-    expect(a.json()).toEqual([{ type: 'ack', online: 1, delivered: 0 }]);
+    expect(a.json()).toEqual([{ type: 'ack', id: expect.any(String), room: 'lobby', online: 1, delivered: 0 }]);
     expect(await registry.list()).not.toContain(stale);
+    expect((await rooms.members('lobby')).map((m) => m.connectionId)).not.toContain(stale);
     a.ws.close();
     await a.closed;
   });
