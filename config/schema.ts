@@ -54,6 +54,18 @@ export const settingsSchema = z
     idleTimeoutSeconds: int(10, 7200),
     /** Registry objects older than this are expired by COS, since a cleanup may never come. */
     registryExpiryDays: int(1, 3650),
+    /** Rooms: how much history each keeps, for how long, and up to what size presence is announced. */
+    rooms: z
+      .object({
+        /** Messages each room keeps (0 keeps none). */
+        historySize: int(0, 1000),
+        /** Days after which COS expires a kept message, however few the room has. */
+        historyExpiryDays: int(1, 3650),
+        /** Rooms with more connections than this get `online` counts but no presence events (Pusher's presence channels stop at 100). */
+        presenceLimit: int(0, 100_000),
+      })
+      .strict()
+      .default({ historySize: 100, historyExpiryDays: 7, presenceLimit: 100 }),
     /** Admission by shared-secret token; the secret is read from the named environment variable at deploy. */
     admission: z.object({ secretEnv: envVarName }).strict().nullable().optional(),
   })
@@ -69,6 +81,7 @@ const overrides = {
   push: settingsSchema.shape.push.partial().optional(),
   idleTimeoutSeconds: settingsSchema.shape.idleTimeoutSeconds.optional(),
   registryExpiryDays: settingsSchema.shape.registryExpiryDays.optional(),
+  rooms: settingsSchema.shape.rooms.unwrap().partial().optional(),
   admission: settingsSchema.shape.admission,
 };
 

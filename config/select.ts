@@ -40,7 +40,11 @@ export function selectionFrom(argv: string[] = process.argv.slice(2), env: NodeJ
   return { app: flag('app') || env.APP || undefined, stage: flag('stage') || env.STAGE || undefined, region: flag('region') || env.REGION || undefined };
 }
 
-type Overrides = Partial<Omit<Settings, 'functions' | 'push'>> & { functions?: Partial<Settings['functions']>; push?: Partial<Settings['push']> };
+type Overrides = Partial<Omit<Settings, 'functions' | 'push' | 'rooms'>> & {
+  functions?: Partial<Settings['functions']>;
+  push?: Partial<Settings['push']>;
+  rooms?: Partial<Settings['rooms']>;
+};
 
 function mergeSettings(base: Settings, over: Overrides): Settings {
   return {
@@ -50,6 +54,7 @@ function mergeSettings(base: Settings, over: Overrides): Settings {
     push: { ...base.push, ...over.push },
     idleTimeoutSeconds: over.idleTimeoutSeconds ?? base.idleTimeoutSeconds,
     registryExpiryDays: over.registryExpiryDays ?? base.registryExpiryDays,
+    rooms: { ...base.rooms, ...over.rooms },
     // null switches admission off even when what is below has it.
     admission: over.admission === undefined ? base.admission : over.admission,
   };

@@ -5,7 +5,9 @@ import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { CosBucket } from '../.gen/providers/tencentcloud/cos-bucket/index';
 import { DataTencentcloudUserInfo } from '../.gen/providers/tencentcloud/data-tencentcloud-user-info/index';
+import { HISTORY_PREFIX } from '../functions/lib/history';
 import { KEY_PREFIX } from '../functions/lib/registry';
+import { MEMBER_PREFIX, ROOM_PREFIX, USER_PREFIX } from '../functions/lib/rooms';
 import type { ExecutionRole } from './execution-role';
 
 export interface ConnectionRegistryProps {
@@ -19,9 +21,26 @@ export interface ConnectionRegistryProps {
    * @default 1
    */
   readonly expiryDays?: number;
+  /**
+   * Rooms' kept messages older than this are deleted by COS (the functions keep only the newest
+   * `historySize` of each room anyway).
+   * @default 7
+   */
+  readonly historyExpiryDays?: number;
 }
 
-/** A private bucket whose connection objects expire, emptied on destroy. */
+/** The expiry rules: every kind of key a connection leaves behind expires as its record does. */
+export function lifecycleRules(expiryDays = 1, historyExpiryDays = 7) {
+  return [
+    { id: 'expire-connections', filterPrefix: KEY_PREFIX, expiration: { days: expiryDays } },
+    { id: 'expire-room-members', filterPrefix: ROOM_PREFIX, expiration: { days: expiryDays } },
+    { id: 'expire-memberships', filterPrefix: MEMBER_PREFIX, expiration: { days: expiryDays } },
+    { id: 'expire-user-connections', filterPrefix: USER_PREFIX, expiration: { days: expiryDays } },
+    { id: 'expire-history', filterPrefix: HISTORY_PREFIX, expiration: { days: historyExpiryDays } },
+  ];
+}
+
+/** A private bucket whose connection objects (records, room and user keys) and kept messages expire, emptied on destroy. */
 export class ConnectionRegistry extends Construct {
   readonly bucket: CosBucket;
   /** `<namePrefix>-<appid>`, as a token until apply. */
@@ -38,7 +57,7 @@ export class ConnectionRegistry extends Construct {
       bucket: this.bucketName,
       acl: 'private',
       forceClean: true,
-      lifecycleRules: [{ id: 'expire-connections', filterPrefix: KEY_PREFIX, expiration: { days: props.expiryDays ?? 1 } }],
+      lifecycleRules: lifecycleRules(props.expiryDays, props.historyExpiryDays),
     });
   }
 

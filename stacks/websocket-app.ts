@@ -53,6 +53,7 @@ export class WebSocketApp extends Construct {
       region: target.region,
       appId: ConnectionRegistry.appIdOf(scope),
       expiryDays: settings.registryExpiryDays,
+      historyExpiryDays: settings.rooms.historyExpiryDays,
     });
     this.role = new ExecutionRole(scope, 'execution-role', { roleName: names.role, policyName: names.policy });
     this.registry.grantReadWrite(this.role);
@@ -66,6 +67,8 @@ export class WebSocketApp extends Construct {
       [Env.PUSH_TIMEOUT_MS]: String(settings.push.timeoutMs),
       // The transport function keeps live connections' records younger than the expiry rule.
       [Env.REGISTRY_EXPIRY_DAYS]: String(settings.registryExpiryDays),
+      [Env.HISTORY_SIZE]: String(settings.rooms.historySize),
+      [Env.PRESENCE_LIMIT]: String(settings.rooms.presenceLimit),
     };
     if (settings.admission) {
       // The secret is a sensitive variable filled from the environment at deploy time: never in config or synth output.

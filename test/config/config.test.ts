@@ -54,6 +54,25 @@ describe('configuration', () => {
     expect(problems(at('256')).join('\n')).toMatch(/^defaults\.functions\.memoryMb: .*expected number/);
   });
 
+  it('takes room settings from the defaults, the app and the stage, each over the one before, and refuses bad ones', () => {
+    const c = valid();
+    delete c.defaults.rooms;
+    const [fallback] = targetsFor(parseConfig(c), { app: 'chat', stage: 'dev' });
+    expect(fallback!.settings.rooms).toEqual({ historySize: 100, historyExpiryDays: 7, presenceLimit: 100 });
+    c.apps.chat.rooms = { historySize: 20 };
+    c.stages.prod.rooms = { presenceLimit: 5 };
+    const [prod] = targetsFor(parseConfig(c), { app: 'chat', stage: 'prod', region: 'ap-guangzhou' });
+    expect(prod!.settings.rooms).toEqual({ historySize: 20, historyExpiryDays: 7, presenceLimit: 5 });
+    c.stages.prod.rooms = { historySize: 1001, presenceLimit: -1, keep: true };
+    expect(problems(c)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^stages\.prod\.rooms\.historySize: /),
+        expect.stringMatching(/^stages\.prod\.rooms\.presenceLimit: /),
+        expect.stringMatching(/^stages\.prod\.rooms: unknown field\(s\) "keep"/),
+      ]),
+    );
+  });
+
   it('refuses a secret where an environment variable name belongs', () => {
     const c = valid();
     c.stages.dev.admission = { secretEnv: 'correct horse battery staple' };

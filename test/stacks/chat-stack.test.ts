@@ -75,7 +75,14 @@ describe('AppStack for the chat', () => {
     const bucket = only(doc, 'tencentcloud_cos_bucket').body;
     expect(bucket.bucket).toBe(`chat-dev-gz-\${data.tencentcloud_user_info.${dataId}.app_id}`);
     expect(bucket).toMatchObject({ acl: 'private', force_clean: true });
-    expect(bucket.lifecycle_rules).toEqual([{ id: 'expire-connections', filter_prefix: KEY_PREFIX, expiration: { days: config.defaults.registryExpiryDays } }]);
+    const days = config.defaults.registryExpiryDays;
+    expect(bucket.lifecycle_rules).toEqual([
+      { id: 'expire-connections', filter_prefix: KEY_PREFIX, expiration: { days } },
+      { id: 'expire-room-members', filter_prefix: 'room/', expiration: { days } },
+      { id: 'expire-memberships', filter_prefix: 'member/', expiration: { days } },
+      { id: 'expire-user-connections', filter_prefix: 'user/', expiration: { days } },
+      { id: 'expire-history', filter_prefix: 'history/', expiration: { days: config.defaults.rooms.historyExpiryDays } },
+    ]);
   });
 
   it("points each function's zip_file at an existing zip with the current content hash", () => {
@@ -107,6 +114,8 @@ describe('AppStack for the chat', () => {
         PUSH_CONCURRENCY: '32',
         PUSH_TIMEOUT_MS: '3000',
         REGISTRY_EXPIRY_DAYS: String(config.defaults.registryExpiryDays),
+        HISTORY_SIZE: String(config.defaults.rooms.historySize),
+        PRESENCE_LIMIT: String(config.defaults.rooms.presenceLimit),
       });
       expect(Object.keys(body.environment).some((k) => /^(TENCENTCLOUD_|SCF_|QCLOUD_)/.test(k) || /secret_?(id|key)/i.test(k))).toBe(false);
     }
