@@ -12,6 +12,9 @@ export type { User };
 /** A JSON envelope as received. */
 export type Envelope = Record<string, any>;
 
+/** The gateway's per-connection rate (local/gateway/limits.ts, as API Gateway documents it). */
+const MESSAGES_PER_SECOND = 10;
+
 /** What a join answers: `joined`, then the room's `history`. */
 export interface JoinAnswer {
   joined: Envelope;
@@ -31,6 +34,8 @@ export class ChatClient extends TestClient {
    * with admission claims (the chat does not tell a connection its own user otherwise).
    */
   user?: User;
+  /** When this client's last frames went out (ms), for {@link pace}. */
+  private sentAt: number[] = [];
 
   /**
    * Connects offering `protocols` (default `["chat"]`), or with the harness's options; rejects with
@@ -101,13 +106,29 @@ export class ChatClient extends TestClient {
    * an object as JSON (any request, well formed or not), bytes as a binary frame.
    */
   override send(data: string | Uint8Array | object): void {
+    this.sentAt.push(Date.now());
     super.send(typeof data === 'string' ? { type: 'message', text: data } : data);
+  }
+
+  /**
+   * Waits until one more frame keeps this connection under the gateway's 10 messages/s (a frame
+   * over it closes the connection with 1008), so a test may make requests back to back.
+   */
+  async pace(perSecond = MESSAGES_PER_SECOND): Promise<void> {
+    for (;;) {
+      const now = Date.now();
+      this.sentAt = this.sentAt.filter((t) => t > now - 1000);
+      // One short of the limit: the gateway's clock and ours do not start the second together.
+      if (this.sentAt.length < perSecond - 1) return;
+      await new Promise((r) => setTimeout(r, this.sentAt[0]! + 1000 - now + 5));
+    }
   }
 
   /** Joins `room` (with `since`, asks for what it said after that message id); resolves with `joined` and `history`. */
   async join(room: string, since?: string): Promise<JoinAnswer> {
+    await this.pace();
     const from = this.received.length;
-    super.send({ type: 'join', room, ...(since !== undefined ? { since } : {}) });
+    this.send({ type: 'join', room, ...(since !== undefined ? { since } : {}) });
     const joined = await this.answer(from, `joined ${room}`, (m) => m.type === 'joined' && m.room === room);
     const history = await this.answer(from, `the history of ${room}`, (m) => m.type === 'history' && m.room === room);
     return { joined, history };
@@ -115,38 +136,40 @@ export class ChatClient extends TestClient {
 
   /** Leaves `room`; resolves with `left`. */
   leave(room: string): Promise<Envelope> {
-    const from = this.received.length;
-    super.send({ type: 'leave', room });
-    return this.answer(from, `left ${room}`, (m) => m.type === 'left' && m.room === room);
+    return this.request({ type: 'leave', room }, `left ${room}`, (m) => m.type === 'left' && m.room === room);
   }
 
   /** Says `text` in `room`; resolves with the ack (its `id` is the message's). */
   say(room: string, text: string): Promise<Envelope> {
-    const from = this.received.length;
-    super.send({ type: 'message', room, text });
-    return this.answer(from, `the ack of "${text.slice(0, 40)}" in ${room}`, (m) => m.type === 'ack' && m.room === room);
+    return this.request({ type: 'message', room, text }, `the ack of "${text.slice(0, 40)}" in ${room}`, (m) => m.type === 'ack' && m.room === room);
   }
 
   /** Sets this connection's display name; resolves with the `profile` answer and keeps its user in {@link user}. */
   async profile(name: string): Promise<Envelope> {
-    const from = this.received.length;
-    super.send({ type: 'profile', name });
-    const answer = await this.answer(from, `the profile "${name}"`, (m) => m.type === 'profile');
+    const answer = await this.request({ type: 'profile', name }, `the profile "${name}"`, (m) => m.type === 'profile');
     this.user = answer.user;
     return answer;
   }
 
   /** Sends `text` to every connection of user `to`; resolves with the ack (`to`, `delivered`). */
   direct(to: string, text: string): Promise<Envelope> {
-    const from = this.received.length;
-    super.send({ type: 'direct', to, text });
-    return this.answer(from, `the ack of the direct message to ${to}`, (m) => m.type === 'ack' && m.to === to);
+    return this.request({ type: 'direct', to, text }, `the ack of the direct message to ${to}`, (m) => m.type === 'ack' && m.to === to);
   }
 
   /**
-   * The first envelope from index `from` on that `accepts`, or a {@link ChatRefused} for an error
-   * envelope that came first. Errors carry no request id: one request at a time per client.
+   * Sends `request` as JSON (paced) and resolves with the first envelope after it that `accepts`,
+   * or rejects with a {@link ChatRefused} when an error envelope comes first. Errors carry no
+   * request id: make one request at a time per client.
+   * @example await client.request({ type: 'join' }, 'an answer', () => false) // rejects: BAD_REQUEST
    */
+  async request(request: object, what: string, accepts: (m: Envelope) => boolean): Promise<Envelope> {
+    await this.pace();
+    const from = this.received.length;
+    this.send(request);
+    return this.answer(from, what, accepts);
+  }
+
+  /** The first envelope from index `from` on that `accepts`, or a {@link ChatRefused} for an error envelope that came first. */
   private async answer(from: number, what: string, accepts: (m: Envelope) => boolean): Promise<Envelope> {
     const found = await this.waitFor(what, () =>
       this.received.slice(from).find((r) => r.json !== undefined && r.json !== null && (r.json.type === 'error' || accepts(r.json))),
