@@ -185,7 +185,7 @@ export class InvocationContext implements Context {
   async leave(name: string): Promise<LeaveResult> {
     const room = this.#room(name);
     const before = await rooms().leave(this.connectionId, name);
-    if (!before) return { room: name, left: false, ...(await this.#count(room)), presence: 'silent' };
+    if (!before) return { room: name, left: false, online: (await this.#count(room)).online, presence: 'silent' };
     // Only joins the client asked for were announced; leaving the connect-time room is as quiet.
     const told = before.explicit
       ? await announce(room, { room: name, event: 'leave', user: before.user }, this.#presenceDeps())

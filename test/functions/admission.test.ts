@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createAdmissionToken, verifyAdmissionToken } from '../../functions/lib/admission';
+import { createAdmissionToken, readAdmissionToken, verifyAdmissionToken } from '../../functions/lib/admission';
 import { negotiate, parseOffer } from '../../functions/lib/handshake';
 import { ErrNo } from '../../functions/lib/errors';
 
@@ -66,5 +66,42 @@ describe('negotiate', () => {
     expect(refusal(() => negotiate('chat', secret)).errNo).toBe(ErrNo.ADMISSION_REQUIRED);
     expect(refusal(() => negotiate(undefined, secret)).errNo).toBe(ErrNo.ADMISSION_REQUIRED);
     expect(refusal(() => negotiate(`chat, ${createAdmissionToken('wrong')}`, secret)).errNo).toBe(ErrNo.ADMISSION_REFUSED);
+  });
+});
+
+describe('admission tokens naming a user', () => {
+  it('carry a signed user id and name, and stay RFC 6455 subprotocol tokens', () => {
+    const token = createAdmissionToken(secret, { user: { id: 'ann@example.com', name: 'Ann <b>Lee</b>, "A." 李' } });
+    expect(token).toMatch(RFC_TOKEN);
+    expect(readAdmissionToken(secret, token)).toEqual({
+      expiresAt: expect.any(Date),
+      user: { id: 'ann@example.com', name: 'Ann <b>Lee</b>, "A." 李', verified: true },
+    });
+    // The name defaults to the id.
+    expect(readAdmissionToken(secret, createAdmissionToken(secret, { user: { id: 'u1' } })).user).toEqual({ id: 'u1', name: 'u1', verified: true });
+    // Tokens without claims still admit, naming no one.
+    expect(readAdmissionToken(secret, createAdmissionToken(secret)).user).toBeUndefined();
+  });
+
+  it('refuse claims that were changed after signing', () => {
+    const token = createAdmissionToken(secret, { user: { id: 'ann' } });
+    const [expiry, , signature] = token.split('.');
+    const forged = Buffer.from(JSON.stringify({ sub: 'admin', name: 'admin' })).toString('base64url');
+    expect(refusal(() => readAdmissionToken(secret, `${expiry}.${forged}.${signature}`)).message).toMatch(/signature is invalid/);
+    // Dropping the claims does not keep the signature valid either.
+    expect(refusal(() => readAdmissionToken(secret, `${expiry}.${signature}`)).message).toMatch(/signature is invalid/);
+  });
+
+  it('will not mint a token for an id or name that could not be carried', () => {
+    expect(() => createAdmissionToken(secret, { user: { id: 'has space' } })).toThrow(/user id/);
+    expect(() => createAdmissionToken(secret, { user: { id: '' } })).toThrow(/user id/);
+    expect(() => createAdmissionToken(secret, { user: { id: 'x'.repeat(65) } })).toThrow(/user id/);
+    expect(() => createAdmissionToken(secret, { user: { id: 'ok', name: 'x'.repeat(65) } })).toThrow(/at most 64/);
+    expect(() => createAdmissionToken(secret, { user: { id: 'ok', name: 'tab\there' } })).toThrow(/control/);
+  });
+
+  it('pass the user through negotiation', () => {
+    const token = createAdmissionToken(secret, { user: { id: 'bo', name: 'Bo' } });
+    expect(negotiate(`chat, ${token}`, secret)).toEqual({ protocol: 'chat', expiresAt: expect.any(Date), user: { id: 'bo', name: 'Bo', verified: true } });
   });
 });
