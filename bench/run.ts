@@ -6,6 +6,7 @@ import { broadcastBench } from './broadcast';
 import { connectBench } from './connect';
 import { echoBench } from './echo';
 import { fanoutBench } from './fanout';
+import { roomsBench } from './rooms';
 import { startupBench } from './startup';
 
 const benches: Record<string, () => Promise<void>> = {
@@ -14,6 +15,7 @@ const benches: Record<string, () => Promise<void>> = {
   connect: connectBench,
   echo: echoBench,
   startup: startupBench,
+  rooms: roomsBench,
 };
 
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
