@@ -5,6 +5,8 @@ import path from 'node:path';
 import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRegistryConfig } from '../../functions/lib/config';
+import { RoomRegistry } from '../../functions/lib/rooms';
+import { guestOf } from '../../functions/lib/users';
 import { ConnectionRegistry } from '../../functions/lib/registry';
 import { applyStack, LocalApplyError } from '../../local/apply/apply';
 import { CosServer } from '../../local/cos/server';
@@ -111,7 +113,7 @@ describe('LocalCloud', () => {
 
 describe('LocalCloud restarts', () => {
   /** Opens the cloud's store directly (the cloud is stopped), with credentials of the test's own. */
-  async function withStore<T>(dataDir: string, fn: (registry: ConnectionRegistry) => Promise<T>): Promise<T> {
+  async function withStore<T>(dataDir: string, fn: (registry: ConnectionRegistry, rooms: RoomRegistry) => Promise<T>): Promise<T> {
     const credential = randomCredential({ temporary: true });
     const server = new CosServer({ directory: path.join(dataDir, 'cos'), credentials: [credential] });
     await server.start();
@@ -124,7 +126,7 @@ describe('LocalCloud restarts', () => {
         TENCENTCLOUD_SESSIONTOKEN: credential.sessionToken!,
         LOCAL_COS_DOMAIN: server.domain,
       };
-      return await fn(new ConnectionRegistry(readRegistryConfig(env)));
+      return await fn(new ConnectionRegistry(readRegistryConfig(env)), new RoomRegistry(readRegistryConfig(env)));
     } finally {
       await server.stop();
     }
@@ -139,7 +141,10 @@ describe('LocalCloud restarts', () => {
       await cloud.stop();
       // An id whose cleanup never came, as a crash would leave it.
       const stale = 'c3RhbGUtY29ubmVjdGlvbi1pZC0xMjM0';
-      await withStore(dataDir, (registry) => registry.add({ id: stale, connectedAt: new Date().toISOString() }));
+      await withStore(dataDir, async (registry, rooms) => {
+        await registry.add({ id: stale, connectedAt: new Date().toISOString() });
+        await rooms.join(stale, { room: 'lobby', explicit: false, user: guestOf(stale) });
+      });
 
       cloud = new LocalCloud(options);
       const endpoints = await cloud.start();
@@ -149,12 +154,13 @@ describe('LocalCloud restarts', () => {
       const first = await b.waitFor('the message', () => b.messages().find((m) => m.text === 'after restart'));
       // The stale id survived the restart on disk and is counted, until its push fails.
       expect(first.online).toBe(3);
-      expect(await a.waitFor('the ack', () => a.of('ack')[0])).toEqual({ type: 'ack', online: 2, delivered: 1 });
+      expect(await a.waitFor('the ack', () => a.of('ack')[0])).toEqual({ type: 'ack', id: first.id, room: 'lobby', online: 2, delivered: 1 });
       a.send('again');
       expect((await b.waitFor('the second message', () => b.messages().find((m) => m.text === 'again'))).online).toBe(2);
       await Promise.all([a.close(), b.close()]);
       await cloud.stop();
       expect(await withStore(dataDir, (registry) => registry.list())).toEqual([]);
+      expect(await withStore(dataDir, (_, rooms) => rooms.members('lobby'))).toEqual([]);
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
