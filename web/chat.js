@@ -9,6 +9,7 @@
   var LOBBY = 'lobby';
   // As the server checks it; checked here too, so a typo is answered at once.
   var ROOM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+  var MESSAGE_ID = /^[0-9a-z]{18}$/;
   // What a history answer holds at most: a full one may have left older messages out.
   var HISTORY_LIMIT = 100;
   var MIN_DELAY = 500;
@@ -41,6 +42,8 @@
   var socket = null;
   var attempt = 0;
   var retryTimer = null;
+  var failureLine = null;
+  var failures = 0;
 
   /** name → room state; `order` is the room list's order. */
   var rooms = {};
@@ -146,7 +149,6 @@
       joined: false,
       ids: {},
       lastId: '',
-      pending: [],
       unread: 0,
       // What was last seen here on an earlier visit: the first history marks what came after it.
       visitMark: typeof lastSeenStored[name] === 'string' ? lastSeenStored[name] : '',
@@ -293,8 +295,8 @@
 
   function remember(state, id) {
     state.ids[id] = true;
-    // Ids sort in time order within a room (fixed length, [0-9a-z]).
-    if (id > state.lastId) {
+    // Ids sort in time order within a room (fixed length, [0-9a-z]); only such an id can be `since`.
+    if (MESSAGE_ID.test(id) && id > state.lastId) {
       state.lastId = id;
       lastSeenStored[state.name] = id;
       writeItem(KEYS.seen, JSON.stringify(lastSeenStored));
@@ -457,6 +459,7 @@
     ws.onopen = function () {
       opened = true;
       attempt = 0;
+      failureLine = null;
       outstanding = [];
       setState('open', 'connected');
       addSystem(null, 'connected');
@@ -479,13 +482,21 @@
       var delay = Math.min(MAX_DELAY, MIN_DELAY * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
       attempt += 1;
       setState('reconnecting', 'reconnecting in ' + Math.ceil(delay / 1000) + ' s');
-      addSystem(
-        null,
-        opened ? 'disconnected (' + (event.code || 'no code') + (event.reason ? ': ' + event.reason : '') + ')' : 'could not connect',
-        opened ? null : 'error',
-      );
+      if (opened) addSystem(null, 'disconnected (' + (event.code || 'no code') + (event.reason ? ': ' + event.reason : '') + ')');
+      else failedAgain();
       retryTimer = setTimeout(connect, delay);
     };
+  }
+
+  /** One line for a run of failed attempts, counting them, rather than one line each. */
+  function failedAgain() {
+    failures += 1;
+    if (failureLine && failureLine.parentNode && failureLine === failureLine.parentNode.lastElementChild) {
+      failureLine.textContent = 'could not connect (' + failures + ' attempts)';
+      return;
+    }
+    failures = 1;
+    failureLine = addSystem(null, 'could not connect', 'error');
   }
 
   function failPending(reason) {
@@ -493,9 +504,6 @@
       if (entry.kind === 'message') markFailed(entry.item, reason);
     });
     outstanding = [];
-    order.forEach(function (name) {
-      rooms[name].pending = [];
-    });
   }
 
   function markFailed(item, reason) {
@@ -583,7 +591,7 @@
     var entry = answered(function (e) {
       return e.kind === 'join' && e.room === msg.room;
     });
-    if (typeof msg.room !== 'string' || !ROOM_NAME.test(msg.room)) return;
+    if ((entry && entry.cancelled) || typeof msg.room !== 'string' || !ROOM_NAME.test(msg.room)) return;
     var state = addRoom(msg.room);
     setJoined(state, true);
     state.resumedFrom = (entry && entry.since) || '';
@@ -598,10 +606,10 @@
   }
 
   function onAck(msg, state) {
-    if (!state) return;
     var entry = answered(function (e) {
       return e.kind === 'message' && e.room === msg.room;
     });
+    if (!state) return;
     setOnline(state, msg.online);
     if (typeof msg.id !== 'string') return;
     ownIds[msg.id] = true;
@@ -669,6 +677,10 @@
   }
 
   function leaveRoom(name) {
+    // A join still on its way is then answered for a room no longer shown.
+    outstanding.forEach(function (entry) {
+      if (entry.kind === 'join' && entry.room === name) entry.cancelled = true;
+    });
     // Left at once here; the server's answer only confirms it.
     if (open()) request({ type: 'leave', room: name }, { room: name });
     removeRoom(name);
