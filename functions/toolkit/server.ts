@@ -12,6 +12,7 @@
 import { DEFAULT_PUSH_CONCURRENCY, DEFAULT_PUSH_TIMEOUT_MS, type RegistryConfig } from '../lib/config';
 import { PushClient, type PushOutcome } from '../lib/push-client';
 import { registryFor } from '../lib/registry';
+import { checkedRoom, roomsFor } from '../lib/rooms';
 import { storeFor, type Store } from '../lib/store';
 import { loggerFor } from './context';
 import { AppError } from './errors';
@@ -81,6 +82,14 @@ export interface RegistryServerClient extends ServerClient {
    * @throws AppError `MESSAGE_TOO_LARGE` (nothing is sent), `REGISTRY_UNAVAILABLE`.
    */
   broadcast(data: Outgoing, options?: { except?: string | readonly string[] }): Promise<ServerBroadcastResult>;
+  /**
+   * Sends to a room's members but those in `except` (one listing of that room); members found gone
+   * are pruned from it, as a handler's room broadcast does.
+   * @throws AppError `BAD_ROOM`, `MESSAGE_TOO_LARGE` (nothing is sent), `REGISTRY_UNAVAILABLE`.
+   */
+  broadcastToRoom(room: string, data: Outgoing, options?: { except?: string | readonly string[] }): Promise<ServerBroadcastResult>;
+  /** Sends to every connection of a user. @throws AppError `MESSAGE_TOO_LARGE`, `REGISTRY_UNAVAILABLE`. */
+  sendToUser(userId: string, data: Outgoing): Promise<ServerBroadcastResult>;
   /** The app's store (`ctx.store` in its handlers). */
   readonly store: Store;
 }
@@ -128,26 +137,48 @@ export function createServerClient(options: ServerClientOptions): ServerClient |
   if (!registry) return { send, close };
 
   const connections = () => registry().entries();
+  const rooms = () => roomsFor(registryConfig!);
+  const pushAll = async (ids: string[], data: Outgoing, forget = forgetRecords(registry)): Promise<ServerBroadcastResult> => {
+    const frame = checkedFrame(data);
+    const outcomes = await push.broadcast(ids, frame);
+    const removed = await settleOutcomes(outcomes, { push: () => push, forget, log });
+    const count = (status: ServerOutcome['status']) => outcomes.filter((o) => o.status === status).length;
+    return { attempted: ids.length, delivered: count('delivered'), gone: count('gone'), refused: count('refused'), failed: count('failed'), removed, outcomes };
+  };
+  const skipping = (except: string | readonly string[] | undefined) => new Set(typeof except === 'string' ? [except] : (except ?? []));
   return {
     send,
     close,
     connections,
     async broadcast(data, { except } = {}) {
-      const frame = checkedFrame(data);
-      const skip = new Set(typeof except === 'string' ? [except] : (except ?? []));
-      const ids = (await connections()).flatMap((c) => (skip.has(c.id) ? [] : [c.id]));
-      const outcomes = await push.broadcast(ids, frame);
-      const removed = await settle(outcomes);
-      const count = (status: ServerOutcome['status']) => outcomes.filter((o) => o.status === status).length;
-      return {
-        attempted: ids.length,
-        delivered: count('delivered'),
-        gone: count('gone'),
-        refused: count('refused'),
-        failed: count('failed'),
-        removed,
-        outcomes,
-      };
+      checkedFrame(data);
+      const skip = skipping(except);
+      return pushAll(
+        (await connections()).flatMap((c) => (skip.has(c.id) ? [] : [c.id])),
+        data,
+      );
+    },
+    async broadcastToRoom(room, data, { except } = {}) {
+      checkedRoom(room);
+      checkedFrame(data);
+      const skip = skipping(except);
+      const members = (await rooms().members(room)).filter((m) => !skip.has(m.connectionId));
+      const byId = new Map(members.map((m) => [m.connectionId, m]));
+      return pushAll([...byId.keys()], data, async (gone) => {
+        await rooms().forget(
+          room,
+          gone.flatMap((id) => byId.get(id) ?? []),
+        );
+        return registry().removeMany(gone);
+      });
+    },
+    async sendToUser(userId, data) {
+      checkedFrame(data);
+      const ids = await rooms().userConnections(userId);
+      return pushAll(ids, data, async (gone) => {
+        await rooms().removeUserConnections(userId, gone);
+        return registry().removeMany(gone);
+      });
     },
     get store() {
       return storeFor(registryConfig!);

@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readRegistryConfig, type RegistryConfig } from '../../functions/lib/config';
 import { ConnectionRegistry } from '../../functions/lib/registry';
+import { RoomRegistry } from '../../functions/lib/rooms';
+import { guestOf } from '../../functions/lib/users';
 import { createServerClient, MAX_PUSH_BYTES } from '../../functions/toolkit';
 import { startCos, type CosFixture } from '../support/cos-fixture';
 import { fakeConnectionId } from '../support/populate';
@@ -104,6 +106,29 @@ describe('server client', () => {
     push.failing.add(gone);
     expect((await quiet(() => server.send(gone, 'x'))).status).toBe('gone');
     expect(await registry.list()).toEqual([kept]);
+  });
+
+  it('with the registry, broadcasts to one room only and sends to one user, pruning the gone from that room', async () => {
+    const server = createServerClient({ url: push.url, registry: config });
+    const rooms = new RoomRegistry(config);
+    const [a, b, gone, outside] = [fakeConnectionId(), fakeConnectionId(), fakeConnectionId(), fakeConnectionId()];
+    for (const id of [a, b, gone]) await rooms.join(id, { room: 'ops', explicit: true, user: guestOf(id) });
+    await rooms.join(outside, { room: 'other', explicit: true, user: guestOf(outside) });
+    for (const id of [a, b, gone, outside]) await registry.add({ id, connectedAt: new Date().toISOString() });
+    push.failing.add(gone);
+    const result = await quiet(() => server.broadcastToRoom('ops', 'deploying', { except: b }));
+    expect(result).toMatchObject({ attempted: 2, delivered: 1, gone: 1, removed: 1 });
+    expect(push.to(a).map((p) => p.data)).toEqual(['deploying']);
+    expect(push.to(b)).toEqual([]);
+    expect(push.to(outside)).toEqual([]);
+    expect((await rooms.members('ops')).map((m) => m.connectionId).sort()).toEqual([a, b].sort());
+    expect(await registry.get(gone)).toBeUndefined();
+    await expect(server.broadcastToRoom('no such/room', 'x')).rejects.toMatchObject({ code: 'BAD_ROOM' });
+
+    await rooms.addUserConnection('ops-lead', a);
+    await rooms.addUserConnection('ops-lead', outside);
+    expect(await server.sendToUser('ops-lead', { page: true })).toMatchObject({ attempted: 2, delivered: 2 });
+    expect(push.jsonTo(outside)).toEqual([{ page: true }]);
   });
 
   it("reaches the app's store in the same bucket", async () => {
