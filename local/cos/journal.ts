@@ -219,13 +219,27 @@ export class BucketJournal {
     if (previous) this.#liveBytes -= previous.frameBytes;
     if (header.op === 'delete') {
       this.#entries.delete(header.key);
-      if (previous) this.#sorted = undefined;
+      if (previous) this.#unsort(header.key);
       return;
     }
     const { op: _op, ...fields } = header;
     this.#entries.set(header.key, { object: { ...fields, ...(body && !header.blob ? { body } : {}) }, frameBytes });
     this.#liveBytes += frameBytes;
-    if (!previous) this.#sorted = undefined;
+    if (!previous) this.#insertSorted(header.key);
+  }
+
+  // The sorted keys are kept up to date key by key: re-sorting the whole bucket after every write
+  // would make each listing cost O(bucket) however small its prefix.
+  #insertSorted(key: string): void {
+    if (!this.#sorted) return;
+    const at = firstAtOrAfter(this.#sorted, key);
+    if (this.#sorted[at] !== key) this.#sorted.splice(at, 0, key);
+  }
+
+  #unsort(key: string): void {
+    if (!this.#sorted) return;
+    const at = firstAtOrAfter(this.#sorted, key);
+    if (this.#sorted[at] === key) this.#sorted.splice(at, 1);
   }
 
   #enqueue(frame: Buffer, obsoleteBlob: string | undefined): Promise<void> {
@@ -337,6 +351,18 @@ function closedError(): Promise<never> {
  * Orders keys as COS does, by their UTF-8 bytes, without encoding them: UTF-16 order agrees with
  * it except that surrogates (characters beyond U+FFFF) must sort after U+E000-U+FFFF.
  */
+/** The index of the first key not before `key` in sorted `keys` (binary search). */
+export function firstAtOrAfter(keys: readonly string[], key: string): number {
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (compareKeys(keys[middle]!, key) < 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
 export function compareKeys(a: string, b: string): number {
   const length = Math.min(a.length, b.length);
   for (let i = 0; i < length; i++) {

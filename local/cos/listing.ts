@@ -61,7 +61,7 @@ export async function listObjectsPage(store: ObjectStore, bucket: string, query:
   let isTruncated = false;
   // keys below a common prefix already returned are skipped
   let skipPrefix: string | undefined;
-  for (const key of await store.keysAfter(bucket, marker)) {
+  for (const key of await store.keysAfter(bucket, marker, prefix)) {
     if (!key.startsWith(prefix)) {
       // keys are sorted, so past the prefix's range nothing more can match
       if (compareKeys(key, prefix) > 0) break;

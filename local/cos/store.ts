@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import FilesystemStore from 's3rver/lib/stores/filesystem.js';
 import S3Object from 's3rver/lib/models/object.js';
 import { CodedError } from '../coded-error';
-import { BucketJournal, INLINE_BODY_BYTES, JOURNAL_FILE, type StoredObject, compareKeys } from './journal';
+import { BucketJournal, INLINE_BODY_BYTES, JOURNAL_FILE, type StoredObject, firstAtOrAfter } from './journal';
 import { STORE_RESERVED_MARKER } from './paths';
 import { createPrivateWriteStream, makePrivateDir, writePrivateFile } from './private-files';
 
@@ -79,16 +79,18 @@ export class ObjectStore extends FilesystemStore {
   }
 
   /** The bucket's keys after `marker` in COS order (by UTF-8 bytes). */
-  async keysAfter(bucket: string, marker: string): Promise<readonly string[]> {
+  async keysAfter(bucket: string, marker: string, prefix = ''): Promise<Iterable<string>> {
     const keys = (await this.#journal(bucket)).sortedKeys();
-    let low = 0;
-    let high = keys.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (compareKeys(keys[middle]!, marker) <= 0) low = middle + 1;
-      else high = middle;
+    // Straight to the prefix's range, or past the marker, whichever is later: the keys before
+    // either are never read, so a listing costs what it returns, not the bucket's size.
+    let start = firstAtOrAfter(keys, prefix);
+    if (marker !== '') {
+      const afterMarker = firstAtOrAfter(keys, marker);
+      start = Math.max(start, keys[afterMarker] === marker ? afterMarker + 1 : afterMarker);
     }
-    return low === 0 ? keys : keys.slice(low);
+    return (function* () {
+      for (let i = start; i < keys.length; i++) yield keys[i]!;
+    })();
   }
 
   /** Size, ETag and modification time of the given keys; keys deleted meanwhile are left out. */
