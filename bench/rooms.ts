@@ -7,7 +7,7 @@
  * go as fast as the server takes it; the measured sender sends one message at a time, spaced, as
  * the default 10 messages/s would allow anyway. `BENCH_ROOMS_TOTALS=1000,5000` picks the points of
  * the total-connections axis (default 1000,5000,10000), `BENCH_ROOMS_BUSY` the others of table 1
- * (default 5000), `BENCH_ROOMS_MESSAGES` the messages per point (default 20).
+ * (default 5000), `BENCH_ROOMS_MESSAGES` the messages per point (default 30).
  */
 import { execSync } from 'node:child_process';
 import os from 'node:os';
@@ -20,7 +20,7 @@ const ROOM = 100;
 const BUSY_OTHERS = Number(process.env.BENCH_ROOMS_BUSY ?? 5000);
 const ROOM_SIZES = [10, 100, 1000];
 const TOTALS = (process.env.BENCH_ROOMS_TOTALS ?? '1000,5000,10000').split(',').map(Number);
-const MESSAGES = Number(process.env.BENCH_ROOMS_MESSAGES ?? 20);
+const MESSAGES = Number(process.env.BENCH_ROOMS_MESSAGES ?? 30);
 const GAP_MS = 100;
 const CLOUD_ARGS = ['--limits', 'off'];
 
@@ -110,6 +110,22 @@ async function byTotal(): Promise<{ alone: Point; busy: Point; totals: Map<numbe
   });
 }
 
+/** The commit measured, and how many files under local/ and functions/ differ from it. */
+function codeVersion(): string {
+  try {
+    const commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+    const changed = execSync('git status --porcelain -- local functions', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+    const count = changed === '' ? 0 : changed.split('\n').length;
+    return count === 0 ? commit : `${commit} with ${count} files changed under local/ and functions/`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
 function fdLimit(): string {
   try {
     return execSync('ulimit -n', { shell: '/bin/sh' }).toString().trim();
@@ -123,6 +139,7 @@ export async function roomsBench(): Promise<void> {
   const started = performance.now();
   const needed = ROOM + Math.max(BUSY_OTHERS, ...TOTALS.map((t) => t - ROOM));
   console.log(`rooms: local cloud with ${CLOUD_ARGS.join(' ')} (no per-connection rate limit; frame, idle and duration limits stay)`);
+  console.log(`      code ${codeVersion()}`);
   console.log(`      open files limit ${fdLimit()} per process (clients here, the gateway in its own; up to ${n(needed)} each)`);
   console.log(
     `      load average at start ${os

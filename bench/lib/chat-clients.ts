@@ -95,9 +95,17 @@ export class Crowd {
   readonly #pinger: NodeJS.Timeout;
 
   constructor(pingEveryMs = 60_000) {
+    // Spread over the interval, a slice each second: thousands of pings at once would show up as
+    // latency in whatever is being measured at that moment.
+    const slices = Math.max(1, Math.round(pingEveryMs / 1000));
+    let tick = 0;
     this.#pinger = setInterval(() => {
-      for (const ws of this.clients) if (ws.readyState === ws.OPEN) ws.ping();
-    }, pingEveryMs);
+      const slice = tick++ % slices;
+      for (let i = slice; i < this.clients.length; i += slices) {
+        const ws = this.clients[i]!;
+        if (ws.readyState === ws.OPEN) ws.ping();
+      }
+    }, 1000);
   }
 
   add(clients: readonly WebSocket[]): void {
