@@ -78,6 +78,11 @@ function texts(page: Page, room: string): Promise<string[]> {
   return roomLog(page, room).locator('.msg .text').allTextContents();
 }
 
+/** The name the page shows as its own ('' while there is none): read without waiting for it to appear. */
+async function myName(page: Page): Promise<string> {
+  return (await page.locator('#me .user-name').allTextContents()).join('');
+}
+
 function memberNames(page: Page): Promise<string[]> {
   return page.locator('#members .member .user-name').allTextContents();
 }
@@ -102,7 +107,7 @@ async function say(page: Page, text: string): Promise<void> {
 async function setName(page: Page, name: string): Promise<void> {
   await page.fill('#name', name);
   await page.click('#save-name');
-  await expect.poll(() => page.locator('#me .user-name').textContent(), WAIT).toBe(name);
+  await expect.poll(() => myName(page), WAIT).toBe(name);
 }
 
 async function joinRoom(page: Page, room: string): Promise<void> {
@@ -212,17 +217,16 @@ describe('the chat page in a real browser', () => {
   it('after a reconnect shows what was said while it was away, each message once', async () => {
     const N = 5;
     // Every socket the page opens, so the test can drop one; and every frame it sends.
+    // (Browser code as text: this project type-checks against Node's globals, not the DOM's.)
     const prepare = async (page: Page) => {
-      await page.addInitScript(() => {
-        const Native = window.WebSocket;
-        const w = window as unknown as { __sockets: WebSocket[]; WebSocket: typeof WebSocket };
-        w.__sockets = [];
-        w.WebSocket = class extends Native {
-          constructor(url: string | URL, protocols?: string | string[]) {
-            super(url, protocols);
-            w.__sockets.push(this);
-          }
-        };
+      await page.addInitScript({
+        content: `window.__sockets = [];
+          window.WebSocket = class extends window.WebSocket {
+            constructor(url, protocols) {
+              super(url, protocols);
+              window.__sockets.push(this);
+            }
+          };`,
       });
     };
     const pat = await openChat(prepare);
@@ -243,7 +247,7 @@ describe('the chat page in a real browser', () => {
 
     // Away: the socket closed, and no new one can open while the browser is offline.
     await pat.context().setOffline(true);
-    await pat.evaluate(() => (window as unknown as { __sockets: WebSocket[] }).__sockets.at(-1)!.close());
+    await pat.evaluate('window.__sockets.at(-1).close()');
     await pat.locator('.system', { hasText: 'disconnected' }).waitFor(WAIT);
     // The server has let Pat go: what follows is said to a room without Pat.
     await expect.poll(() => memberNames(sam), WAIT).toEqual(['Sam']);
@@ -270,7 +274,7 @@ describe('the chat page in a real browser', () => {
     const lobbySeen = await roomLog(pat, 'lobby').locator('.msg[data-id]').last().getAttribute('data-id');
     expect(resumed.filter((f) => f.type === 'join' && f.room === 'lobby')).toEqual([{ type: 'join', room: 'lobby', since: lobbySeen }]);
     // Remembered for the next visit as well.
-    expect(await pat.evaluate(() => JSON.parse(localStorage.getItem('chat-last-seen') || '{}').green)).toBe(
+    expect(await pat.evaluate(`JSON.parse(localStorage.getItem('chat-last-seen')).green`)).toBe(
       await roomLog(pat, 'green').locator('.msg[data-id]').last().getAttribute('data-id'),
     );
     await Promise.all([pat.close(), sam.close()]);
@@ -322,7 +326,7 @@ describe('the chat page in a real browser', () => {
 
     for (const page of [mallory, victim]) {
       expect(await page.locator('img').count()).toBe(0);
-      expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+      expect(await page.evaluate('window.__pwned')).toBeUndefined();
     }
     expect(await mallory.locator('#me .user-name').textContent()).toBe(attack);
     await Promise.all([mallory.close(), victim.close()]);
@@ -380,10 +384,23 @@ describe('the chat page in a real browser', () => {
     await say(page, 'kept');
     await page.reload();
     await joined(page, 'den');
-    await expect.poll(() => page.locator('#me .user-name').textContent(), WAIT).toBe('Remy');
+    await expect.poll(() => myName(page), WAIT).toBe('Remy');
     expect(await page.locator('#room-title').textContent()).toBe('den');
     await expect.poll(() => texts(page, 'den'), WAIT).toEqual(['kept']);
     await context.close();
+  });
+
+  it('connects where ?ws= says instead of where config.json does', async () => {
+    const page = await browser.newPage();
+    const urls: string[] = [];
+    page.on('websocket', (ws) => urls.push(ws.url()));
+    // Port 9 (discard): nothing listens there.
+    await page.goto(`${cloud.endpoints.pageUrl}?ws=${encodeURIComponent('ws://127.0.0.1:9/elsewhere')}`);
+    await page.locator('.system.error', { hasText: 'could not connect' }).waitFor(WAIT);
+    expect(urls[0]).toBe('ws://127.0.0.1:9/elsewhere');
+    expect(urls).not.toContain(cloud.endpoints.wsUrl);
+    expect(await page.locator('#state').getAttribute('data-state')).toBe('reconnecting');
+    await page.close();
   });
 
   it('reconnects with backoff after the gateway closes the connection', async () => {
@@ -441,7 +458,8 @@ describe('the chat page with admission', () => {
     expect(await ada.locator('#name').isDisabled()).toBe(true);
     await say(bob, 'signed');
     const meta = roomLog(ada, 'vault').locator('.msg .meta .user').first();
-    await expect.poll(() => meta.getAttribute('data-verified'), WAIT).toBe('true');
+    await meta.waitFor(WAIT);
+    expect(await meta.getAttribute('data-verified')).toBe('true');
     expect(await meta.textContent()).toBe('Bob <b>');
     await Promise.all([ada.close(), bob.close(), guest.close()]);
   });
