@@ -30,6 +30,68 @@ const region = z.string().refine((r) => r in REGION_SHORT_NAMES, {
   error: (issue) => `unknown region "${String(issue.input)}"; known: ${Object.keys(REGION_SHORT_NAMES).join(', ')}`,
 });
 
+/** How the app meets its clients: `event` (three functions behind the gateway's events) or `web` (one web function per connection). */
+export const MODES = ['event', 'web'] as const;
+export type Mode = (typeof MODES)[number];
+
+/**
+ * TencentDB for Redis instance types the web mode takes: the standard architecture only, whose one
+ * node serves PUBLISH and SUBSCRIBE for every channel (ids from the provider's `type_id` and the
+ * SDK's `CreateInstancesRequest.TypeId`: 6 = 4.0, 8 = 5.0, 15 = 6.2, 17 = 7.0; 2 = 2.8 and the CKV
+ * types are left out, as is every cluster type).
+ */
+export const REDIS_STANDARD_TYPES = { 6: 'Redis 4.0', 8: 'Redis 5.0', 15: 'Redis 6.2', 17: 'Redis 7.0' } as const;
+
+/**
+ * Redis memory in MB: the SDK's `CreateInstancesRequest.MemSize` "must be a multiple of 1024", so
+ * 1024 (1 GB) is the smallest standard-architecture instance.
+ */
+export const REDIS_MEMORY_MB = { min: 1024, max: 65_536, step: 1024 } as const;
+
+const redisMemoryMb = z
+  .number()
+  .int({ error: 'must be a whole number of MB', abort: true })
+  .refine((m) => m >= REDIS_MEMORY_MB.min && m <= REDIS_MEMORY_MB.max && m % REDIS_MEMORY_MB.step === 0, {
+    error: (issue) =>
+      `must be a multiple of ${REDIS_MEMORY_MB.step} from ${REDIS_MEMORY_MB.min} to ${REDIS_MEMORY_MB.max} (TencentDB for Redis sizes), got ${String(issue.input)}`,
+  });
+
+/** An availability zone, `<region>-<number>`, e.g. `ap-guangzhou-3`. */
+const zone = z.string().regex(/^[a-z]+-[a-z]+-\d{1,2}$/, 'must be an availability zone such as ap-guangzhou-3');
+
+/** An IPv4 CIDR block, e.g. `10.0.0.0/16`. */
+const cidr = z.string().regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, 'must be an IPv4 CIDR block such as 10.0.0.0/16');
+
+/** The Redis a web-mode stack declares (TencentDB for Redis in the stack's VPC). */
+const redisSchema = z
+  .object({
+    /** A standard-architecture type id (see {@link REDIS_STANDARD_TYPES}). */
+    typeId: z.union(Object.keys(REDIS_STANDARD_TYPES).map((id) => z.literal(Number(id))) as [z.ZodLiteral<number>, ...z.ZodLiteral<number>[]], {
+      error: (issue) =>
+        `must be a standard-architecture type: ${Object.entries(REDIS_STANDARD_TYPES)
+          .map(([id, name]) => `${id} (${name})`)
+          .join(', ')}; got ${JSON.stringify(issue.input)} (cluster types shard pub/sub channels)`,
+    }),
+    /** Total memory in MB: a multiple of 1024. */
+    memSizeMb: redisMemoryMb,
+    /** Replicas besides the master (the provider takes 1-5). */
+    replicas: int(1, 5),
+    /** The environment variable holding the password, never the password (a sensitive Terraform variable of that name). */
+    passwordEnv: envVarName,
+    /** The availability zone per region, for the subnet and the instance; over the built-in ones (config/regions.ts). */
+    zones: z
+      .record(region, zone)
+      .superRefine((zones, ctx) => {
+        for (const [r, z] of Object.entries(zones)) {
+          if (!z.startsWith(`${r}-`)) ctx.addIssue({ code: 'custom', path: [r], message: `${z} is not a zone of ${r}` });
+        }
+      })
+      .default({}),
+  })
+  .strict();
+
+export type RedisSettings = z.infer<typeof redisSchema>;
+
 /** Settings every stack has; the defaults, then each stage's overrides. */
 export const settingsSchema = z
   .object({
@@ -68,6 +130,23 @@ export const settingsSchema = z
       .default({ historySize: 100, historyExpiryDays: 7, presenceLimit: 100 }),
     /** Admission by shared-secret token; the secret is read from the named environment variable at deploy. */
     admission: z.object({ secretEnv: envVarName }).strict().nullable().optional(),
+    /** `event` (the default) or `web`. */
+    mode: z.enum(MODES, { error: (issue) => `must be ${MODES.join(' or ')}, got ${JSON.stringify(issue.input)}` }).default('event'),
+    /** Web mode's Redis; event mode ignores it. */
+    redis: redisSchema.default({ typeId: 15, memSizeMb: 1024, replicas: 1, passwordEnv: 'CHAT_REDIS_PASSWORD', zones: {} }),
+    /** Web mode's function. */
+    web: z
+      .object({
+        /**
+         * The web function's execution timeout: a connection lasts at most this long (status 433).
+         * Seed 002: it must be at least the idle timeout.
+         */
+        timeoutSeconds: int(1, 7200),
+      })
+      .strict()
+      .default({ timeoutSeconds: 900 }),
+    /** Web mode's private network: the VPC and the one subnet the function and Redis share. */
+    vpc: z.object({ cidr, subnetCidr: cidr }).strict().default({ cidr: '10.0.0.0/16', subnetCidr: '10.0.1.0/24' }),
   })
   .strict();
 
@@ -83,6 +162,10 @@ const overrides = {
   registryExpiryDays: settingsSchema.shape.registryExpiryDays.optional(),
   rooms: settingsSchema.shape.rooms.unwrap().partial().optional(),
   admission: settingsSchema.shape.admission,
+  mode: settingsSchema.shape.mode.unwrap().optional(),
+  redis: redisSchema.partial().optional(),
+  web: settingsSchema.shape.web.unwrap().partial().optional(),
+  vpc: settingsSchema.shape.vpc.unwrap().partial().optional(),
 };
 
 const stageSchema = z

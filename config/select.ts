@@ -3,7 +3,8 @@
  * flags or the `APP` / `STAGE` / `REGION` environment variables.
  */
 import { regionShortName } from './regions';
-import type { AppConfig, Settings } from './schema';
+import { MODES, type AppConfig, type Mode, type Settings } from './schema';
+import { TargetError, webModeProblems } from './web-mode';
 
 /** One stack to synthesize: an app's stage in a region, with its merged settings. */
 export interface Target {
@@ -26,9 +27,11 @@ export interface Selection {
   app?: string;
   stage?: string;
   region?: string;
+  /** The mode for every selected stack, over what the configuration says (`--mode`). */
+  mode?: Mode;
 }
 
-/** Reads the selection from `--stage X` / `--stage=X` (and region) or STAGE / REGION. */
+/** Reads the selection from `--stage X` / `--stage=X` (and app, region, mode) or APP / STAGE / REGION / CHAT_MODE. */
 export function selectionFrom(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): Selection {
   const flag = (name: string): string | undefined => {
     for (let i = 0; i < argv.length; i++) {
@@ -37,13 +40,24 @@ export function selectionFrom(argv: string[] = process.argv.slice(2), env: NodeJ
     }
     return undefined;
   };
-  return { app: flag('app') || env.APP || undefined, stage: flag('stage') || env.STAGE || undefined, region: flag('region') || env.REGION || undefined };
+  // Not MODE: Vite (vitest) sets that to its own mode.
+  const mode = flag('mode') || env.CHAT_MODE || undefined;
+  if (mode !== undefined && !(MODES as readonly string[]).includes(mode)) throw new Error(`--mode must be ${MODES.join(' or ')}, got "${mode}"`);
+  return {
+    app: flag('app') || env.APP || undefined,
+    stage: flag('stage') || env.STAGE || undefined,
+    region: flag('region') || env.REGION || undefined,
+    ...(mode ? { mode: mode as Mode } : {}),
+  };
 }
 
-type Overrides = Partial<Omit<Settings, 'functions' | 'push' | 'rooms'>> & {
+type Overrides = Partial<Omit<Settings, 'functions' | 'push' | 'rooms' | 'redis' | 'web' | 'vpc'>> & {
   functions?: Partial<Settings['functions']>;
   push?: Partial<Settings['push']>;
   rooms?: Partial<Settings['rooms']>;
+  redis?: Partial<Settings['redis']>;
+  web?: Partial<Settings['web']>;
+  vpc?: Partial<Settings['vpc']>;
 };
 
 function mergeSettings(base: Settings, over: Overrides): Settings {
@@ -57,6 +71,11 @@ function mergeSettings(base: Settings, over: Overrides): Settings {
     rooms: { ...base.rooms, ...over.rooms },
     // null switches admission off even when what is below has it.
     admission: over.admission === undefined ? base.admission : over.admission,
+    mode: over.mode ?? base.mode,
+    // Zones are per region: a stage naming one region's keeps the others'.
+    redis: { ...base.redis, ...over.redis, zones: { ...base.redis.zones, ...over.redis?.zones } },
+    web: { ...base.web, ...over.web },
+    vpc: { ...base.vpc, ...over.vpc },
   };
 }
 
@@ -67,8 +86,9 @@ export function defaultApp(config: AppConfig): string {
 
 /**
  * Every target the configuration produces, restricted by the selection: each app in each stage and
- * region. Settings are the defaults, then the app's, then the stage's. Throws for an unknown app,
- * stage or region.
+ * region. Settings are the defaults, then the app's, then the stage's, then the selection's mode.
+ * Throws for an unknown app, stage or region, and a {@link TargetError} for a web-mode stack its
+ * settings cannot make (config/web-mode.ts).
  */
 export function targetsFor(config: AppConfig, selection: Selection = {}): Target[] {
   const apps = Object.keys(config.apps);
@@ -91,7 +111,7 @@ export function targetsFor(config: AppConfig, selection: Selection = {}): Target
         continue;
       }
       const { regions, ...stageSettings } = stageConfig;
-      const settings = mergeSettings(mergeSettings(config.defaults, appSettings), stageSettings);
+      const settings = mergeSettings(mergeSettings(mergeSettings(config.defaults, appSettings), stageSettings), { mode: selection.mode });
       for (const region of selection.region ? [selection.region] : regions) {
         const regionShort = regionShortName(region);
         targets.push({ app, entry, variables: { ...variables }, stage, region, regionShort, name: `${app}-${stage}-${regionShort}`, settings });
@@ -99,5 +119,7 @@ export function targetsFor(config: AppConfig, selection: Selection = {}): Target
     }
   }
   if (targets.length === 0) throw new Error(`no stage is deployed to region "${selection.region}"`);
+  const problems = targets.flatMap((target) => webModeProblems(target).map((p) => `${target.name}: ${p}`));
+  if (problems.length > 0) throw new TargetError(problems);
   return targets;
 }
