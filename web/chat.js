@@ -550,9 +550,14 @@
         return;
       case 'presence':
         if (!state || !isUser(msg.user)) return;
-        setMember(state, msg.user, msg.event === 'join');
         setOnline(state, msg.online);
-        addSystem(state, (msg.user.name || msg.user.id) + (msg.event === 'join' ? ' joined' : ' left'), 'presence');
+        if (msg.event === 'join' || msg.event === 'leave') {
+          setMember(state, msg.user, msg.event === 'join');
+          addSystem(state, (msg.user.name || msg.user.id) + (msg.event === 'join' ? ' joined' : ' left'), 'presence');
+        } else if (state.members[msg.user.id]) {
+          // Any other event about a member (a new name, say) updates its entry.
+          setMember(state, msg.user, true);
+        }
         return;
       case 'ack':
         onAck(msg, state);
