@@ -599,6 +599,8 @@
     if ((entry && entry.cancelled) || typeof msg.room !== 'string' || !ROOM_NAME.test(msg.room)) return;
     var state = addRoom(msg.room);
     setJoined(state, true);
+    // Who this page is, as the others see it; a name being set meanwhile is not undone.
+    if (isUser(msg.you) && (!me || me.id !== msg.you.id)) setMe(msg.you);
     state.resumedFrom = (entry && entry.since) || '';
     // The list as it is now: whoever left while this page was away is gone from it.
     state.members = {};

@@ -40,7 +40,13 @@ async function handle(ctx: Context, request: ChatRequest): Promise<void> {
       // Checked before joining, so a bad `since` changes nothing.
       const since = request.since === undefined ? undefined : checkedSince(request.since);
       const joined = await ctx.join(request.room);
-      const reply: JoinedEnvelope = { type: 'joined', room: request.room, members: joined.members.map((m) => m.user), online: joined.online };
+      const reply: JoinedEnvelope = {
+        type: 'joined',
+        room: request.room,
+        members: joined.members.map((m) => m.user),
+        online: joined.online,
+        you: await ctx.user(),
+      };
       await ctx.send(ctx.connectionId, reply);
       const kept = await room.history<KeptMessage>(since !== undefined ? { since } : {});
       const history: HistoryEnvelope = { type: 'history', room: request.room, messages: kept.map((e) => messageEnvelope(request.room, e)) };

@@ -52,6 +52,8 @@ export interface JoinedEnvelope {
   /** Everyone in the room, the joiner included. */
   members: User[];
   online: number;
+  /** The joiner itself, as the others see it (a guest cannot tell otherwise which member it is). */
+  you: User;
 }
 
 export interface HistoryEnvelope {

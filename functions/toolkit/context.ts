@@ -149,9 +149,18 @@ export class InvocationContext implements Context {
     const registry = this.#options.registry();
     const record = await registry.get(this.connectionId);
     await registry.add({ ...(record ?? { id: this.connectionId, connectedAt: new Date().toISOString() }), user });
-    await rooms().rename(this.connectionId, user);
+    const renamed = await rooms().rename(this.connectionId, user);
     this.#user = Promise.resolve(user);
-    for (const room of this.#rooms.values()) void room.relist().catch(() => undefined);
+    // The rooms it joined show members: they are told, as joins are (the connect-time room is not).
+    await Promise.all(
+      renamed
+        .filter((m) => m.explicit)
+        .map((m) =>
+          announce(this.#room(m.room), { room: m.room, event: 'rename', user }, this.#presenceDeps()).catch((err: unknown) =>
+            this.log.warn('could not announce a rename', { room: m.room, errMsg: String((err as Error)?.message ?? err) }),
+          ),
+        ),
+    );
     return user;
   }
 

@@ -88,10 +88,11 @@ export interface LeaveResult {
   presence: JoinResult['presence'];
 }
 
-/** A join or leave, as members of the room are told. */
+/** A join, a leave or a new name, as members of the room are told. */
 export interface PresenceEvent {
   room: string;
-  event: 'join' | 'leave';
+  /** `rename`: a member of the room changed its display name. */
+  event: 'join' | 'leave' | 'rename';
   user: User;
   /** Connections in the room after it. */
   online: number;
@@ -155,7 +156,8 @@ export interface Context {
   /** This connection's user: verified from the token's claims, else a guest (`guest-<hash>`). Read once per invocation. */
   user(): Promise<User>;
   /**
-   * Renames this connection's unverified user, in its record and every room it is in.
+   * Renames this connection's unverified user, in its record and every room it is in; rooms it
+   * joined are told (`presence` event `rename`), as joins are.
    * @throws AppError `BAD_NAME` (1-64 characters, no control characters), `NAME_LOCKED` for a verified user
    */
   setName(name: string): Promise<User>;

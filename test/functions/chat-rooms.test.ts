@@ -7,6 +7,7 @@ import chat from '../../functions/chat/app';
 import { readRegistryConfig } from '../../functions/lib/config';
 import { deleteObjects, listObjects } from '../../functions/lib/cos-listing';
 import { RoomRegistry } from '../../functions/lib/rooms';
+import { guestOf } from '../../functions/lib/users';
 import { startCos, useEnv, type CosFixture } from '../support/cos-fixture';
 import { fakeConnectionId } from '../support/populate';
 import { PushRecorder } from '../support/push-recorder';
@@ -58,7 +59,7 @@ describe('the chat’s rooms', () => {
     const b = await connect();
     await chat.transport(frame(b, { type: 'join', room: 'r' }));
     const [joined, history] = push.jsonTo(b);
-    expect(joined).toMatchObject({ type: 'joined', room: 'r', online: 2 });
+    expect(joined).toMatchObject({ type: 'joined', room: 'r', online: 2, you: guestOf(b) });
     expect(history).toMatchObject({ type: 'history', room: 'r' });
     expect((history!.messages as Array<{ text: string }>).map((m) => m.text)).toEqual(['m2', 'm3', 'm4']);
   });

@@ -205,9 +205,14 @@ describe('rooms in the toolkit', () => {
   });
 
   it("renames a guest in its record and every room it is in; a verified user's name is locked", async () => {
-    const [a, b] = [await connect(), await connect()];
+    const [a, b, watcher, lobbyOnly] = [await connect(), await connect(), await connect(), await connect()];
     await run(a, { op: 'join', room: 'r' });
+    await run(watcher, { op: 'join', room: 'r' });
+    push.reset();
     expect(await run(a, { op: 'name', name: '  Zoë  ' })).toEqual({ ...guestOf(a), name: 'Zoë' });
+    // The room it joined is told; the lobby, where it was put at connect, is not.
+    expect(presenceTo(watcher)).toEqual([{ type: 'presence', room: 'r', event: 'rename', user: { ...guestOf(a), name: 'Zoë' }, online: 2 }]);
+    expect(push.to(lobbyOnly)).toEqual([]);
     expect(await run(a, { op: 'me' })).toEqual({ ...guestOf(a), name: 'Zoë' });
     const joined = await run(b, { op: 'join', room: 'r' });
     expect(joined.members.find((m: { connectionId: string }) => m.connectionId === a).user.name).toBe('Zoë');
