@@ -1,7 +1,9 @@
 /**
- * API Gateway's WebSocket side in event-function mode, on one machine: it holds the clients'
+ * API Gateway's WebSocket side, on one machine. In event-function mode it holds the clients'
  * WebSockets, turns their lives into register / transport / cleanup invocations through an
- * {@link Invoker}, and serves the reverse-push address on the same port.
+ * {@link Invoker}, and serves the reverse-push address on the same port. For an API whose backend
+ * is a web function (function type HTTP), it passes each connection through to an instance of its
+ * own instead (web-proxy.ts, web-connection.ts): no events, no push address.
  *
  * Refusals of a handshake (the upgrade never happens; the body is the reason, text/plain):
  * - register answered a non-zero errNo → 403 with its errMsg
@@ -9,6 +11,8 @@
  *   subprotocol the client did not offer → 502; register timed out → 504
  * - the API has no register binding → 502; no released API at the path → 404
  * - the gateway is stopping → 503; a request that is no WebSocket handshake → 400 / 405
+ * - web function: whatever the instance answers, as it answered; no instance could be started →
+ *   502 (504 when it did not listen within its init timeout, 503 at the instance limit)
  *
  * Connection behaviour (ordering, cleanup on gateway-side closes, limits) is described in
  * connection.ts and limits.ts. Requests (handshakes and pushes) get `limits.headersTimeoutMs` for
@@ -30,8 +34,11 @@ import { GatewayError, GatewayErrorCode } from './errors';
 import { connectingEvent, closingEvent, readRegisterAnswer } from './events';
 import { isProblem, readHandshake, refuseHandshake } from './handshake';
 import { type GatewayLimits, resolveLimits } from './limits';
-import { type ApiDef, IDLE_TIMEOUT_RANGE, SHORT_TIMEOUT_FLOOR_SECONDS, type ServiceDef } from './model';
+import { type ApiDef, IDLE_TIMEOUT_RANGE, SHORT_TIMEOUT_FLOOR_SECONDS, type ServiceDef, isWebApi } from './model';
 import { PushEndpoint, PushErrNo, answer } from './push-endpoint';
+import type { WebBackend } from './web-backend';
+import { WebConnection } from './web-connection';
+import { relayHandshake } from './web-proxy';
 import { Listener, listen } from '../listen';
 
 export interface LocalGatewayOptions {
@@ -40,6 +47,8 @@ export interface LocalGatewayOptions {
   /** Default 0: any free port. */
   port?: number;
   invoker: Invoker;
+  /** Starts web-function instances, for APIs whose backend is one (the local SCF runtime). Without it such APIs answer 502. */
+  web?: WebBackend;
   limits?: Partial<GatewayLimits>;
   /** One line per connection event (connect, refuse, close, failures); nothing per frame or push. Default: stdout. */
   log?: (line: string) => void;
@@ -78,6 +87,7 @@ export class LocalGateway {
   readonly #host: string;
   readonly #requestedPort: number;
   readonly #invoker: Invoker;
+  readonly #web: WebBackend | undefined;
   readonly #limits: GatewayLimits;
   readonly #log: (line: string) => void;
   readonly #logId: (id: string) => string;
@@ -85,6 +95,8 @@ export class LocalGateway {
   readonly #catalog: ApiCatalog;
   readonly #push: PushEndpoint;
   readonly #open = new Map<string, GatewayConnection>();
+  /** Connections passed through to web functions. */
+  readonly #webOpen = new Map<string, WebConnection>();
   readonly #closedIds = new Set<string>();
   /** Connections and handshakes not yet finished (cleanup included), for stop() to await. */
   readonly #pending = new Set<Promise<void>>();
@@ -104,6 +116,7 @@ export class LocalGateway {
     this.#host = options.host ?? '127.0.0.1';
     this.#requestedPort = options.port ?? 0;
     this.#invoker = options.invoker;
+    this.#web = options.web;
     this.#limits = resolveLimits(options.limits, minTimeout);
     this.#log = options.log ?? ((line) => console.log(`[local gateway] ${line}`));
     this.#stopTimeoutMs = options.stopTimeoutMs ?? 5000;
@@ -212,14 +225,17 @@ export class LocalGateway {
       const listening = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       for (const connection of this.#open.values()) connection.close(CloseCode.GOING_AWAY, 'gateway stopping');
+      for (const connection of this.#webOpen.values()) connection.close(CloseCode.GOING_AWAY, 'gateway stopping');
       const cut = setTimeout(() => {
         for (const connection of this.#open.values()) connection.terminate();
+        for (const connection of this.#webOpen.values()) connection.terminate();
       }, STOP_CLOSE_GRACE_MS);
       const everything = Promise.allSettled([...this.#pending]);
       const gaveUp = await raceTimeout(everything, this.#stopTimeoutMs);
       clearTimeout(cut);
       if (gaveUp) this.#log(`stopped without waiting for ${this.#pending.size} connection(s) or cleanup(s) still running`);
       for (const connection of this.#open.values()) connection.terminate();
+      for (const connection of this.#webOpen.values()) connection.terminate();
       server.closeAllConnections();
       await raceTimeout(listening, 1000);
       this.#wss?.close();
@@ -272,7 +288,8 @@ export class LocalGateway {
   }
 
   /**
-   * Cloud API DescribeApi: the draft, with the reverse-push address as `internalDomain`.
+   * Cloud API DescribeApi: the draft, with the reverse-push address as `internalDomain` (empty for
+   * an API backed by a web function, which has none).
    * @throws GatewayError `ERR_NOT_STARTED` before start(): the address holds the port.
    */
   describeApi(apiId: string): (ApiDef & { internalDomain: string }) | undefined {
@@ -313,9 +330,14 @@ export class LocalGateway {
     return `${this.origin.replace(/^http/, 'ws')}/${environment}${this.#catalog.pathFor(serviceId, environment, apiId)}`;
   }
 
-  /** The reverse-push address of an API, what DescribeApi calls `InternalDomain`. */
+  /**
+   * The reverse-push address of an API, what DescribeApi calls `InternalDomain`; empty for an API
+   * whose backend is a web function (its instances hold their sockets themselves).
+   */
   pushUrl(apiId: string): string {
     if (!this.#catalog.hasApi(apiId)) throw new GatewayError(GatewayErrorCode.API_NOT_FOUND, `no API ${apiId}`);
+    const draft = this.#catalog.draft(apiId);
+    if (draft && isWebApi(draft)) return '';
     return `${this.origin}${ApiCatalog.pushPathOf(apiId)}`;
   }
 
@@ -324,15 +346,21 @@ export class LocalGateway {
     return this.#push.waiting;
   }
 
-  /** Open connections. */
+  /** Open connections, event-mode and web-function ones. */
   connections(): number {
-    return this.#open.size;
+    return this.#open.size + this.#webOpen.size;
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
     const pathname = pathOf(req.url);
     if (pathname.startsWith('/api-')) {
       const apiId = this.#catalog.apiOfPushPath(pathname);
+      const draft = apiId === undefined ? undefined : this.#catalog.draft(apiId);
+      if (apiId !== undefined && draft && isWebApi(draft)) {
+        req.resume();
+        answer(res, 404, PushErrNo.UNKNOWN_API, `API ${apiId} is backed by a web function: it has no reverse-push address`);
+        return;
+      }
       if (apiId !== undefined) {
         this.#push.handle(req, res, apiId);
         return;
@@ -361,6 +389,7 @@ export class LocalGateway {
     const route = this.#catalog.route(pathname);
     if (!route) return refuseHandshake(socket, 404, `no WebSocket API is released at ${pathname}`);
     const api = route.api;
+    if (isWebApi(api)) return this.#onWebUpgrade(req, socket, head, route, pathname, swallow);
     if (!api.register) {
       return refuseHandshake(socket, 502, `API ${api.apiId} has no register function bound; the handshake cannot be decided`);
     }
@@ -401,6 +430,77 @@ export class LocalGateway {
     if (verdict.protocol !== undefined) this.#chosenProtocol.set(req, verdict.protocol);
     socket.off('error', swallow);
     wss.handleUpgrade(req, socket, head, (ws) => this.#adopt(ws, id, route, verdict.protocol));
+  }
+
+  /** A connection to an API whose backend is a web function: an instance of its own, the handshake and frames passed through. */
+  async #onWebUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, route: Route, pathname: string, swallow: () => void): Promise<void> {
+    const api = route.api;
+    const shown = pathname.length > 200 ? `${pathname.slice(0, 200)}…` : pathname;
+    if (!this.#web) return refuseHandshake(socket, 502, `API ${api.apiId} is backed by a web function, and this gateway has no web-function runtime`);
+    const id = newConnectionId();
+    const requestId = randomUUID();
+    const headers = { 'X-Api-RequestId': requestId };
+    const opened = await this.#web.connect(api.scfFunction!, { requestId });
+    if (!opened.ok) {
+      const status = opened.kind === 'busy' ? 503 : opened.kind === 'timeout' ? 504 : 502;
+      this.#log(`refused ${shown} with ${status}: ${opened.message}`);
+      return refuseHandshake(socket, status, opened.message, headers);
+    }
+    const { session } = opened;
+    const instance = session.socket;
+    if (this.#closing || socket.destroyed || !socket.writable) {
+      instance.destroy();
+      session.end(this.#closing ? 439 : 456, this.#closing ? 'the gateway stopped during the handshake' : 'the client left before the handshake');
+      if (this.#closing) refuseHandshake(socket, 503, 'the gateway is stopping', headers);
+      else socket.destroy();
+      return;
+    }
+    const query = req.url?.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
+    const outcome = await relayHandshake({
+      req,
+      client: socket,
+      instance,
+      // as the function sees it: the path below the environment
+      target: (pathname.slice(route.environment.length + 1) || '/') + query,
+      sourceIp: sourceIpOf(req),
+      requestId,
+      timeoutMs: this.#limits.requestTimeoutMs,
+    });
+    if (!outcome.accepted) {
+      if (!outcome.relayed) {
+        if (outcome.status === 499) socket.destroy();
+        else refuseHandshake(socket, outcome.status, outcome.detail, headers);
+      }
+      instance.destroy();
+      this.#log(`refused ${shown} with ${outcome.status}: ${outcome.detail}`);
+      session.end(outcome.status === 499 ? 456 : outcome.status, outcome.detail);
+      return;
+    }
+    socket.off('error', swallow);
+    const idleSeconds = this.#limits.idleTimeoutSeconds ?? session.idleTimeoutSeconds;
+    const connection = new WebConnection({
+      id,
+      logId: this.#logId(id),
+      client: socket,
+      instance,
+      instanceHead: outcome.rest,
+      clientHead: head,
+      session,
+      limits: this.#limits,
+      idleTimeoutMs: idleSeconds * 1000,
+      maxDurationMs: Math.min(session.timeoutSeconds, this.#limits.maxConnectionSeconds) * 1000,
+      log: this.#log,
+      onClosed: (c, code, status) => {
+        this.#webOpen.delete(c.id);
+        this.#log(`closed ${this.#logId(c.id)} with ${code} (function ${session.functionName}, status ${status})`);
+      },
+    });
+    this.#webOpen.set(id, connection);
+    this.#track(connection.finished);
+    const protocol = outcome.protocol;
+    this.#log(
+      `connected ${this.#logId(id)} to /${route.environment}${api.path} (API ${api.apiId}, web function ${session.functionName}${protocol ? `, subprotocol ${protocol}` : ''})`,
+    );
   }
 
   #adopt(ws: WebSocket, id: string, route: Route, protocol: string | undefined): void {

@@ -15,7 +15,10 @@ export interface ServiceDef {
   protocol?: string;
 }
 
-/** A WebSocket API in event-function mode (Cloud API `CreateApi` / `ModifyApi`). */
+/**
+ * A WebSocket API (Cloud API `CreateApi` / `ModifyApi`): in event-function mode (its three
+ * WebSocket bindings), or with a web function behind it (`scfFunctionType: 'HTTP'`).
+ */
 export interface ApiDef {
   serviceId: string;
   apiId: string;
@@ -34,12 +37,23 @@ export interface ApiDef {
    * locally as it would in the cloud.
    */
   scfFunction?: FunctionRef;
+  /**
+   * `ServiceScfFunctionType` (`service_config_scf_function_type`): `EVENT` (the default) or
+   * `HTTP`. With `HTTP`, `scfFunction` is a WebSocket web function: each connection is proxied to
+   * an instance of its own, with no register, transport or cleanup, and no reverse-push address.
+   */
+  scfFunctionType?: 'EVENT' | 'HTTP';
   /** `ServiceWebsocketRegisterFunction*`. */
   register?: FunctionRef;
   /** `ServiceWebsocketTransportFunction*`. */
   transport?: FunctionRef;
   /** `ServiceWebsocketCleanupFunction*`. */
   cleanup?: FunctionRef;
+}
+
+/** Whether connections to the API go to a web function, proxied, rather than to register/transport/cleanup. */
+export function isWebApi(def: Pick<ApiDef, 'scfFunctionType'>): boolean {
+  return def.scfFunctionType === 'HTTP';
 }
 
 /** Environments a service can be released to (Cloud API `ReleaseService.EnvironmentName`). */
@@ -102,6 +116,10 @@ export function checkApiDef(def: ApiDef, minTimeoutSeconds: number): void {
     );
   }
   checkFunctionRef(def.scfFunction, 'scfFunction');
+  if (def.scfFunctionType !== undefined && def.scfFunctionType !== 'EVENT' && def.scfFunctionType !== 'HTTP') {
+    throw invalid(`scfFunctionType must be "EVENT" or "HTTP", got ${JSON.stringify(def.scfFunctionType)}`);
+  }
+  if (def.scfFunctionType === 'HTTP' && !def.scfFunction) throw invalid('an API of scfFunctionType "HTTP" needs scfFunction, the web function behind it');
   checkFunctionRef(def.register, 'register');
   checkFunctionRef(def.transport, 'transport');
   checkFunctionRef(def.cleanup, 'cleanup');

@@ -17,6 +17,8 @@ export type ScfErrorCode =
   | 'ERR_INIT_FAILED'
   /** No function of that name in that namespace. */
   | 'ERR_FUNCTION_NOT_FOUND'
+  /** A function of that name is in that namespace already (CreateFunction). */
+  | 'ERR_FUNCTION_EXISTS'
   /** The runtime was stopped. */
   | 'ERR_STOPPED';
 

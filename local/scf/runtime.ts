@@ -2,10 +2,13 @@
  * A local SCF: runs the very zips the stack deploys, each instance in its own worker thread with
  * only the function's environment and the platform's variables, warm reuse, a per-function instance
  * limit with a FIFO queue, timeouts that kill the instance, and hot swap of code or configuration.
+ *
+ * WebSocket web functions (`type: 'HTTP'`, `protocolType: 'WS'`) run otherwise: one process per
+ * connection, started by {@link LocalScf.connect} for the gateway (see web-function.ts).
  */
-import { randomUUID } from 'node:crypto';
-import { access, copyFile, mkdir, readdir, realpath, rename, rm } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { createHash, randomUUID } from 'node:crypto';
+import { access, copyFile, mkdir, readdir, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, totalmem } from 'node:os';
 import path from 'node:path';
 import type { FunctionRef, InvocationResult, Invoker } from '../invoker';
 import { type PlatformFacts, type RoleCredentials, LATEST, instanceEnvironment, invocationContext, shadowedVariables } from './environment';
@@ -15,11 +18,26 @@ import { parseHandler } from './handler';
 import { Instance, InstanceStartError, type RunOutcome } from './instance';
 import type { Stream } from './output';
 import { type Gauge, InstancePool } from './pool';
-import { type ConfigurationChange, DEFAULT_NAMESPACE, type FunctionSpec, type NormalizedSpec, applyChange, normalizeSpec, sameConfiguration } from './spec';
+import {
+  type ConfigurationChange,
+  DEFAULT_INIT_TIMEOUT_SECONDS,
+  DEFAULT_NAMESPACE,
+  DEFAULT_WS_IDLE_TIMEOUT_SECONDS,
+  type FunctionSpec,
+  type NormalizedSpec,
+  applyChange,
+  isWebFunction,
+  normalizeSpec,
+  sameConfiguration,
+} from './spec';
 import { unpackZip } from './unpack';
+import { type WebConnectResult, WebInstances, type WebVersionConfig, defaultMaxWebInstances } from './web-function';
+import { WebInstanceStartError } from './web-instance';
 import { readJsonFile, writePrivateJsonFile } from '../json-file';
 
-export type { ConfigurationChange, FunctionSpec } from './spec';
+export type { ConfigurationChange, FunctionSpec, FunctionType } from './spec';
+export { isWebFunction } from './spec';
+export { WebStatus, type WebConnectResult, type WebSession } from './web-function';
 export type { RoleCredentials } from './environment';
 export { ScfError, type ScfErrorCode } from './errors';
 
@@ -42,6 +60,13 @@ export interface LocalScfOptions {
   platformEnvironment?: Record<string, string>;
   /** Most instances of one function running at once (default {@link DEFAULT_MAX_INSTANCES}: twice the cores, at least 4); further invocations wait for a free one. */
   maxInstancesPerFunction?: number;
+  /**
+   * Most web-function instances (processes, one per connection) running at once, over all
+   * functions; a connection beyond it is refused. Default {@link DEFAULT_MAX_WEB_INSTANCES}.
+   */
+  maxWebInstances?: number;
+  /** How long a web-function instance lives on after its connection ended, before SIGTERM. Default 1000 ms. */
+  webLingerMs?: number;
   /** Where log lines go (default: process.stdout/stderr); each line prefixed `[<function> <request id>]`. */
   log?: (line: string, stream: Stream) => void;
   /**
@@ -89,7 +114,8 @@ interface Version {
 interface Deployed {
   version: Version;
   updatedAt: string;
-  pool: InstancePool;
+  /** The version's instances; none for a web function, whose instances are one per connection. */
+  pool: InstancePool | undefined;
   gauge: Gauge;
   counters: { coldStarts: number; invocations: number };
 }
@@ -100,6 +126,11 @@ interface Deployed {
  * per connect than 4).
  */
 export const DEFAULT_MAX_INSTANCES = Math.max(4, 2 * availableParallelism());
+/** The default of {@link LocalScfOptions.maxWebInstances}: by the machine's memory, at least 256. */
+export const DEFAULT_MAX_WEB_INSTANCES = defaultMaxWebInstances(totalmem());
+/** What a web function runs: `node index.js` (its `scf_bootstrap` does the same on SCF). */
+const WEB_ENTRY = 'index.js';
+const WEB_BOOTSTRAP = 'scf_bootstrap';
 /** Label of output written by the instance that checks a handler at deploy. */
 const DEPLOY_LABEL = 'deploy';
 
@@ -117,6 +148,7 @@ export class LocalScf implements Invoker {
   readonly #queues = new Map<string, Promise<unknown>>();
   #stopping: Promise<void> | undefined;
   readonly #stateFile: string | undefined;
+  readonly #web: WebInstances;
 
   constructor(options: LocalScfOptions) {
     if (!options.credentials?.secretId || !options.credentials.secretKey) {
@@ -131,6 +163,13 @@ export class LocalScf implements Invoker {
     this.#maxInstances = max;
     this.#log = options.log ?? ((line, stream) => (stream === 'stderr' ? process.stderr : process.stdout).write(line + '\n'));
     this.#stateFile = options.stateFile;
+    const maxWeb = options.maxWebInstances ?? DEFAULT_MAX_WEB_INSTANCES;
+    if (!Number.isInteger(maxWeb) || maxWeb < 1) throw new ScfError('ERR_BAD_SPEC', `maxWebInstances must be a whole number from 1, not ${maxWeb}`);
+    this.#web = new WebInstances({
+      maxInstances: maxWeb,
+      lingerMs: options.webLingerMs,
+      emit: (name, label, line, stream) => this.#emit(name, label, line, stream),
+    });
   }
 
   /**
@@ -178,43 +217,110 @@ export class LocalScf implements Invoker {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#serialized(keyOf(normalized.name, normalized.namespace), async () => {
+    return this.#serialized(keyOf(normalized.name, normalized.namespace), () => this.#deployNow(normalized));
+  }
+
+  /**
+   * Cloud API CreateFunction: deploys a new function from a zip's bytes (kept in `uploads/` of the
+   * work folder, and in the code store when there is a state file), as {@link deploy} does.
+   * @throws ScfError `ERR_FUNCTION_EXISTS` when one of that name is in the namespace, and what {@link deploy} throws.
+   */
+  createFunction(spec: Omit<FunctionSpec, 'zipPath'>, zip: Uint8Array): Promise<void> {
+    let normalized: NormalizedSpec;
+    try {
+      normalized = normalizeSpec({ ...spec, zipPath: '(upload)' });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const key = keyOf(normalized.name, normalized.namespace);
+    return this.#serialized(key, async () => {
       this.#assertRunning();
-      const code = await unpackZip(normalized.zipPath, this.#workDir, normalized.name);
-      if (this.#stateFile) normalized.zipPath = await storeCode(normalized.zipPath, code.codeSha256, codeStoreOf(this.#stateFile));
-      const handler = parseHandler(normalized.handler);
-      if (!code.files.includes(handler.file)) {
-        const shown = code.files.length > 10 ? [...code.files.slice(0, 10), '…'] : code.files;
+      if (this.#functions.has(key)) {
+        throw new ScfError('ERR_FUNCTION_EXISTS', `function ${normalized.name} already exists in namespace ${normalized.namespace}`);
+      }
+      normalized.zipPath = await this.#saveUpload(zip);
+      await this.#deployNow(normalized);
+    });
+  }
+
+  /**
+   * Cloud API UpdateFunctionCode: new code from a zip's bytes, the configuration kept.
+   * @throws ScfError `ERR_FUNCTION_NOT_FOUND`, and what {@link deploy} throws.
+   */
+  updateCode(name: string, namespace: string, zip: Uint8Array): Promise<void> {
+    const key = keyOf(name, namespace);
+    return this.#serialized(key, async () => {
+      this.#assertRunning();
+      const current = this.#functions.get(key);
+      if (!current) throw notFoundError(name, namespace);
+      await this.#deployNow({ ...current.version.spec, environment: { ...current.version.spec.environment }, zipPath: await this.#saveUpload(zip) });
+    });
+  }
+
+  async #saveUpload(zip: Uint8Array): Promise<string> {
+    const dir = path.join(this.#workDir, 'uploads');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const file = path.join(dir, `${createHash('sha256').update(zip).digest('hex').slice(0, 32)}.zip`);
+    await writeFile(file, zip, { mode: 0o600 });
+    return file;
+  }
+
+  async #deployNow(normalized: NormalizedSpec): Promise<void> {
+    this.#assertRunning();
+    const code = await unpackZip(normalized.zipPath, this.#workDir, normalized.name);
+    if (this.#stateFile) normalized.zipPath = await storeCode(normalized.zipPath, code.codeSha256, codeStoreOf(this.#stateFile));
+    const shown = () => {
+      const files = code.files.length > 10 ? [...code.files.slice(0, 10), '…'] : code.files;
+      return files.length ? files.join(', ') : 'no files';
+    };
+    const web = isWebFunction(normalized);
+    let entry: { file: string; exportName: string };
+    if (web) {
+      // SCF starts a web function from scf_bootstrap; locally it runs node index.js, which the bootstrap runs.
+      const absent = [WEB_BOOTSTRAP, WEB_ENTRY].filter((file) => !code.files.includes(file));
+      if (absent.length) {
         throw new ScfError(
           'ERR_BAD_HANDLER',
-          `function ${normalized.name}: handler ${normalized.handler} needs ${handler.file}, which is not in ${normalized.zipPath} (it holds ${shown.length ? shown.join(', ') : 'no files'})`,
+          `web function ${normalized.name} needs ${absent.join(' and ')} at the top of its zip ${normalized.zipPath} (it holds ${shown()})`,
         );
       }
-      const key = keyOf(normalized.name, normalized.namespace);
-      const current = this.#functions.get(key);
-      if (current && current.version.codeSha256 === code.codeSha256 && sameConfiguration(current.version.spec, normalized)) {
-        current.version.spec.zipPath = normalized.zipPath;
-        this.#save();
-        return;
+      entry = { file: WEB_ENTRY, exportName: '' };
+    } else {
+      entry = parseHandler(normalized.handler);
+      if (!code.files.includes(entry.file)) {
+        throw new ScfError(
+          'ERR_BAD_HANDLER',
+          `function ${normalized.name}: handler ${normalized.handler} needs ${entry.file}, which is not in ${normalized.zipPath} (it holds ${shown()})`,
+        );
       }
-      // Module paths are compared with the code root in the instance, and Node resolves symlinks.
-      const codeRoot = await realpath(code.directory);
-      const version: Version = {
-        spec: normalized,
-        codeSha256: code.codeSha256,
-        codeRoot,
-        handlerFile: path.join(codeRoot, ...handler.file.split('/')),
-        exportName: handler.exportName,
-      };
-      await this.#check(version);
-      this.#assertRunning();
-      const shadowed = shadowedVariables(normalized.environment, this.#facts(version));
-      if (shadowed.length) {
-        this.#emit(normalized.name, DEPLOY_LABEL, `reserved environment variables ignored (the platform sets them): ${shadowed.join(', ')}`, 'stderr');
-      }
-      this.#install(key, version);
+    }
+    const key = keyOf(normalized.name, normalized.namespace);
+    const current = this.#functions.get(key);
+    if (current && current.version.codeSha256 === code.codeSha256 && sameConfiguration(current.version.spec, normalized)) {
+      current.version.spec.zipPath = normalized.zipPath;
       this.#save();
-    });
+      return;
+    }
+    if (current && isWebFunction(current.version.spec) !== web) {
+      throw new ScfError('ERR_BAD_SPEC', `function ${normalized.name}: its type and protocol type are fixed at creation; delete it and create it anew`);
+    }
+    // Module paths are compared with the code root in the instance, and Node resolves symlinks.
+    const codeRoot = await realpath(code.directory);
+    const version: Version = {
+      spec: normalized,
+      codeSha256: code.codeSha256,
+      codeRoot,
+      handlerFile: path.join(codeRoot, ...entry.file.split('/')),
+      exportName: entry.exportName,
+    };
+    await this.#check(version);
+    this.#assertRunning();
+    const shadowed = shadowedVariables(normalized.environment, this.#facts(version));
+    if (shadowed.length) {
+      this.#emit(normalized.name, DEPLOY_LABEL, `reserved environment variables ignored (the platform sets them): ${shadowed.join(', ')}`, 'stderr');
+    }
+    this.#install(key, version);
+    this.#save();
   }
 
   /**
@@ -257,7 +363,8 @@ export class LocalScf implements Invoker {
       if (!deployed) throw notFoundError(name, namespace);
       this.#functions.delete(key);
       this.#save();
-      await deployed.pool.retire();
+      // a web function's open connections keep their instances until they end
+      await deployed.pool?.retire();
     });
   }
 
@@ -292,10 +399,14 @@ export class LocalScf implements Invoker {
       for (;;) {
         const deployed = this.#functions.get(keyOf(fn.name, namespace));
         if (!deployed) return fail('not-found', `function ${fn.name} not found in namespace ${namespace}`);
+        if (!deployed.pool) {
+          return fail('error', `function ${fn.name} is a WebSocket web function: it serves connections through API Gateway, not events`);
+        }
         if (!counted) deployed.counters.invocations++;
         counted = true;
         // the version is read with the pool: a deploy may swap both while this one waits
-        const { pool, version } = deployed;
+        const { version } = deployed;
+        const pool = deployed.pool;
         let lease;
         try {
           lease = await pool.acquire(requestId);
@@ -323,6 +434,49 @@ export class LocalScf implements Invoker {
     }
   }
 
+  /**
+   * Starts an instance of a WebSocket web function for one connection: a new process on a free
+   * port, ready once the port accepts connections (the cold start is logged). The session's
+   * socket is connected to it; {@link WebSession.end} ends the invocation. Never throws.
+   * @param options.requestId default: a random UUID
+   */
+  async connect(fn: FunctionRef, options: { requestId?: string } = {}): Promise<WebConnectResult> {
+    const requestId = options.requestId ?? randomUUID();
+    const namespace = fn.namespace || DEFAULT_NAMESPACE;
+    if (this.#stopping) return { ok: false, kind: 'not-found', message: `function ${fn.name}: the local SCF runtime is stopped` };
+    if (fn.qualifier !== LATEST) {
+      return { ok: false, kind: 'not-found', message: `function ${fn.name} has no version or alias ${fn.qualifier} (only ${LATEST} runs locally)` };
+    }
+    const deployed = this.#functions.get(keyOf(fn.name, namespace));
+    if (!deployed) return { ok: false, kind: 'not-found', message: `function ${fn.name} not found in namespace ${namespace}` };
+    if (deployed.pool) {
+      return { ok: false, kind: 'not-web', message: `function ${fn.name} is an event function, not a WebSocket web function (Type HTTP, ProtocolType WS)` };
+    }
+    deployed.counters.invocations++;
+    const result = await this.#web.open(this.#webConfig(deployed.version), requestId, deployed.gauge);
+    if (result.ok) deployed.counters.coldStarts++;
+    return result;
+  }
+
+  #webConfig(version: Version): WebVersionConfig {
+    const { name, memoryMb, timeoutSeconds, environment, wsIdleTimeoutSeconds, initTimeoutSeconds } = version.spec;
+    return {
+      functionName: name,
+      codeRoot: version.codeRoot,
+      entry: WEB_ENTRY,
+      env: instanceEnvironment(environment, this.#facts(version)),
+      memoryMb,
+      timeoutSeconds,
+      idleTimeoutSeconds: wsIdleTimeoutSeconds ?? DEFAULT_WS_IDLE_TIMEOUT_SECONDS,
+      initTimeoutSeconds: initTimeoutSeconds ?? DEFAULT_INIT_TIMEOUT_SECONDS,
+    };
+  }
+
+  /** Web-function instances running now, over all functions. */
+  webInstances(): number {
+    return this.#web.count;
+  }
+
   /** Instance counts, cold starts and invocations, for logs and tests; zeros for an unknown function. */
   stats(name: string, namespace = DEFAULT_NAMESPACE): FunctionStats {
     const deployed = this.#functions.get(keyOf(name, namespace));
@@ -334,13 +488,14 @@ export class LocalScf implements Invoker {
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       this.#functions.clear();
-      await Promise.all([...this.#pools].map((pool) => pool.terminateAll('the local SCF runtime stopped')));
+      await Promise.all([...[...this.#pools].map((pool) => pool.terminateAll('the local SCF runtime stopped')), this.#web.stop()]);
     })();
     return this.#stopping;
   }
 
   /** Loads the handler once in an instance of its own, so a deploy fails on a missing export. */
   async #check(version: Version): Promise<void> {
+    if (isWebFunction(version.spec)) return this.#checkWeb(version);
     const pool = this.#newPool(version, { instances: 0, busy: 0 }, 1);
     try {
       const lease = await pool.acquire(DEPLOY_LABEL);
@@ -358,16 +513,27 @@ export class LocalScf implements Invoker {
     }
   }
 
+  /** Starts a web function's instance once: a deploy of code that does not listen on PORT fails. */
+  async #checkWeb(version: Version): Promise<void> {
+    try {
+      await this.#web.check(this.#webConfig(version), DEPLOY_LABEL);
+    } catch (err) {
+      if (!(err instanceof WebInstanceStartError)) throw err;
+      if (this.#stopping) throw new ScfError('ERR_STOPPED', 'the local SCF runtime stopped during the deploy', { cause: err });
+      throw new ScfError('ERR_INIT_FAILED', err.message, { cause: err });
+    }
+  }
+
   /** Makes `version` the one new invocations run, and retires the previous one. */
   #install(key: string, version: Version): void {
     const current = this.#functions.get(key);
     const gauge = current?.gauge ?? { instances: 0, busy: 0 };
-    const pool = this.#newPool(version, gauge, this.#maxInstances);
+    const pool = isWebFunction(version.spec) ? undefined : this.#newPool(version, gauge, this.#maxInstances);
     const updatedAt = new Date().toISOString();
     if (current) {
       const previous = current.pool;
       Object.assign(current, { version, pool, updatedAt });
-      void previous.retire();
+      void previous?.retire();
     } else {
       this.#functions.set(key, { version, pool, gauge, updatedAt, counters: { coldStarts: 0, invocations: 0 } });
     }
