@@ -43,7 +43,7 @@ export class RedisHistory {
     if (limit <= 0) return [];
     let members: string[];
     try {
-      members = await this.redis.zrange(this.keys.history(room), -limit, -1);
+      members = await this.redis.zrange(this.keys.history(room), -limit, '-1');
     } catch (err) {
       throw redisError('HISTORY_UNAVAILABLE', `history: listing of room ${room}`, err);
     }

@@ -365,7 +365,8 @@ export class Session {
     if (this.#ended || this.#downSince !== undefined) return;
     this.#downSince = Date.now();
     this.log.warn('Redis connection lost: reconnecting', { errMsg: this.#lastError });
-    this.#outage = setTimeout(() => this.fail(`Redis unreachable for ${Math.round(this.settings.maxOutageMs / 1000)} s`), this.settings.maxOutageMs);
+    const ms = this.settings.maxOutageMs;
+    this.#outage = setTimeout(() => this.fail(`Redis unreachable for ${ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`}`), ms);
     this.#outage.unref();
   }
 

@@ -173,7 +173,7 @@ export class RedisState {
         await this.redis
           .multi()
           .zremrangebyscore(this.keys.connections, '-inf', `(${Date.now() - this.ttlSeconds * 1000}`)
-          .zrange(this.keys.connections, 0, -1, 'WITHSCORES')
+          .zrange(this.keys.connections, 0, '-1', 'WITHSCORES')
           .exec(),
       ) as [unknown, string[]];
       const out: Connection[] = [];
