@@ -86,6 +86,11 @@ export function webModeProblems(target: Target): string[] {
   } else if (!redisZone(target)!.startsWith(`${target.region}-`)) {
     problems.push(`redis.zones["${target.region}"] is ${redisZone(target)}, a zone of another region`);
   }
+  if (settings.admission && settings.admission.secretEnv === settings.redis.passwordEnv) {
+    problems.push(
+      `redis.passwordEnv and admission.secretEnv are both ${settings.redis.passwordEnv}: the Redis password and the admission secret must be different variables`,
+    );
+  }
   problems.push(...cidrProblems(settings.vpc));
   return problems;
 }

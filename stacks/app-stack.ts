@@ -1,6 +1,7 @@
 /**
  * One stack: an app's stage in one region. Terraform's backend and provider, the app's
- * {@link WebSocketApp}, and the outputs users and `npm run test:deployed` read.
+ * {@link WebSocketApp} (event mode) or {@link WebFunctionApp} (web mode), and the outputs users and
+ * `npm run test:deployed` read.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,7 @@ import type { Target } from '../config/select';
 import type { PolicyStatement } from './execution-role';
 import { resourceNames } from './names';
 import type { AppBundles } from './roles';
+import { relativeStackDir, WebFunctionApp } from './web-function-app';
 import { WebSocketApp } from './websocket-app';
 
 export interface AppStackProps {
@@ -27,7 +29,10 @@ export interface AppStackProps {
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export class AppStack extends TerraformStack {
-  readonly app: WebSocketApp;
+  /** The event-mode app; undefined in web mode. */
+  readonly app?: WebSocketApp;
+  /** The web-mode app; undefined in event mode. */
+  readonly web?: WebFunctionApp;
 
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id);
@@ -40,6 +45,17 @@ export class AppStack extends TerraformStack {
     new LocalBackend(this, { path: path.join(projectRoot, `terraform.${target.name}.tfstate`) });
     new TencentcloudProvider(this, 'tencentcloud', { region: target.region });
 
+    if (target.settings.mode === 'web') {
+      this.web = new WebFunctionApp(this, 'app', { target, bundles: props.bundles, projectRoot, stackDirFromRoot: relativeStackDir(ROOT, stackDir) });
+      const { api, fn } = this.web;
+      new TerraformOutput(this, 'client_url', { value: api.clientUrl, description: 'WebSocket URL for clients' });
+      new TerraformOutput(this, 'service_id', { value: api.service.id });
+      new TerraformOutput(this, 'api_id', { value: api.api.id });
+      new TerraformOutput(this, 'region', { value: target.region });
+      new TerraformOutput(this, 'environment', { value: api.environment });
+      new TerraformOutput(this, 'function_name', { value: fn.functionName });
+      return;
+    }
     this.app = new WebSocketApp(this, 'app', { target, bundles: props.bundles, projectRoot, url: props.url, grants: props.grants });
     const { api, registry } = this.app;
 

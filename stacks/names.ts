@@ -13,6 +13,8 @@ export interface ResourceNames {
   service: string;
   api: string;
   functions: Record<Role, string>;
+  /** Web mode: the one function, its VPC and subnet, the security group and the Redis instance. */
+  web: { function: string; vpc: string; subnet: string; securityGroup: string; redis: string };
 }
 
 /** Names for the stack with prefix `<app>-<stage>-<region short>`. */
@@ -25,5 +27,6 @@ export function resourceNames(prefix: string): ResourceNames {
     service: underscored,
     api: `${underscored}_ws`,
     functions: { register: `${prefix}-register`, transport: `${prefix}-transport`, cleanup: `${prefix}-cleanup` },
+    web: { function: `${prefix}-web`, vpc: prefix, subnet: `${prefix}-web`, securityGroup: `${prefix}-redis`, redis: prefix },
   };
 }

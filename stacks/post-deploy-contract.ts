@@ -6,7 +6,9 @@
  * The deploy state: what the post-deploy step learned from the cloud (the reverse-push
  * address above all) and what it last released, kept in `.deploy/<stack>.json` (git-ignored) so
  * the next synth feeds it back into the functions' environment and a second deploy plans no
- * change, and the next post-deploy releases only when the API changed.
+ * change, and the next post-deploy releases only when the API changed. A web-mode stack keeps its
+ * web function there instead (created through the Cloud API by `scripts/web-function.ts`, which
+ * writes the file), and its releases.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -61,7 +63,8 @@ export const releaseSchema = z
 
 export type ReleaseRecord = z.infer<typeof releaseSchema>;
 
-export const deployStateSchema = z
+/** An event-mode stack's state, written by the post-deploy step. */
+export const eventDeployStateSchema = z
   .object({
     version: z.literal(1),
     stack: z.string(),
@@ -79,11 +82,46 @@ export const deployStateSchema = z
   })
   .strict();
 
-export type DeployState = z.infer<typeof deployStateSchema>;
+/** The web function as `scripts/web-function.ts` last made it: what `GetFunction` cannot tell. */
+export const webFunctionRecordSchema = z
+  .object({
+    name: z.string().min(1),
+    namespace: z.string().min(1),
+    /** The bundle hash whose code the function runs (GetFunction returns no code hash). */
+    codeHash: z.string().min(1),
+    /** ISO time of the last change the script made. */
+    at: z.string(),
+  })
+  .strict();
 
-/** Reads a stack's state; undefined when there is none yet. A damaged file is an error naming it. */
-export function readDeployState(stack: string, env: NodeJS.ProcessEnv = process.env): DeployState | undefined {
-  const file = deployStatePath(stack, env);
+export type WebFunctionRecord = z.infer<typeof webFunctionRecordSchema>;
+
+/**
+ * A web-mode stack's state, written by `scripts/web-function.ts`: the function (created through the
+ * Cloud API, so Terraform's state holds none of it) and, once its `release` step ran, the API and
+ * what was last released to it.
+ */
+export const webDeployStateSchema = z
+  .object({
+    version: z.literal(1),
+    mode: z.literal('web'),
+    stack: z.string(),
+    region: z.string(),
+    function: webFunctionRecordSchema.optional(),
+    serviceId: z.string().optional(),
+    apiId: z.string().optional(),
+    release: releaseSchema.optional(),
+    updatedAt: z.string(),
+  })
+  .strict();
+
+/** An event-mode stack's deploy state. */
+export type DeployState = z.infer<typeof eventDeployStateSchema>;
+/** A web-mode stack's deploy state. */
+export type WebDeployState = z.infer<typeof webDeployStateSchema>;
+
+/** The file's JSON, undefined when there is none yet; a file that is not JSON is an error naming it. */
+function readStateFile(file: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -91,13 +129,15 @@ export function readDeployState(stack: string, env: NodeJS.ProcessEnv = process.
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw new Error(`deploy state ${file} is not valid JSON (${(err as Error).message}); delete it and deploy again`, { cause: err });
   }
-  const result = deployStateSchema.safeParse(parsed);
+}
+
+function checked<S extends z.ZodType<{ stack: string }>>(schema: S, parsed: unknown, file: string, stack: string): z.infer<S> {
+  const result = schema.safeParse(parsed);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new Error(`deploy state ${file} is invalid (${problems}); delete it and deploy again`);
@@ -106,13 +146,44 @@ export function readDeployState(stack: string, env: NodeJS.ProcessEnv = process.
   return result.data;
 }
 
-/** Writes a stack's state atomically (a crash never leaves half a file). */
-export function writeDeployState(state: DeployState, env: NodeJS.ProcessEnv = process.env): string {
-  const file = deployStatePath(state.stack, env);
+const isWeb = (parsed: unknown) => typeof parsed === 'object' && parsed !== null && (parsed as { mode?: unknown }).mode === 'web';
+
+/**
+ * Reads an event-mode stack's state; undefined when there is none yet. A damaged file, or one a
+ * web-mode stack wrote, is an error naming it.
+ */
+export function readDeployState(stack: string, env: NodeJS.ProcessEnv = process.env): DeployState | undefined {
+  const file = deployStatePath(stack, env);
+  const parsed = readStateFile(file);
+  if (parsed === undefined) return undefined;
+  if (isWeb(parsed)) throw new Error(`deploy state ${file} is a web-mode stack's; this stack is in event mode: delete it and deploy again`);
+  return checked(eventDeployStateSchema, parsed, file, stack);
+}
+
+/** Reads a web-mode stack's state; undefined when there is none yet, or when the file is an event-mode stack's (switching modes starts afresh). */
+export function readWebDeployState(stack: string, env: NodeJS.ProcessEnv = process.env): WebDeployState | undefined {
+  const file = deployStatePath(stack, env);
+  const parsed = readStateFile(file);
+  if (parsed === undefined || !isWeb(parsed)) return undefined;
+  return checked(webDeployStateSchema, parsed, file, stack);
+}
+
+function writeStateFile(stack: string, content: unknown, env: NodeJS.ProcessEnv): string {
+  const file = deployStatePath(stack, env);
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
   // Owner-only, as Terraform state should be: it names the account's resources and the push address.
-  writeFileSync(tmp, JSON.stringify(deployStateSchema.parse(state), null, 2) + '\n', { mode: 0o600 });
+  writeFileSync(tmp, JSON.stringify(content, null, 2) + '\n', { mode: 0o600 });
   renameSync(tmp, file);
   return file;
+}
+
+/** Writes an event-mode stack's state atomically (a crash never leaves half a file). */
+export function writeDeployState(state: DeployState, env: NodeJS.ProcessEnv = process.env): string {
+  return writeStateFile(state.stack, eventDeployStateSchema.parse(state), env);
+}
+
+/** Writes a web-mode stack's state atomically. */
+export function writeWebDeployState(state: WebDeployState, env: NodeJS.ProcessEnv = process.env): string {
+  return writeStateFile(state.stack, webDeployStateSchema.parse(state), env);
 }

@@ -10,9 +10,12 @@ export type Role = (typeof ROLES)[number];
 /** The runtime the bundles target. */
 export const RUNTIME = 'Nodejs18.15';
 
+/** What a bundle is for: one of the three event functions, or the web function (web mode). */
+export type BundleRole = Role | 'web';
+
 /** One built function. */
 export interface BundleInfo {
-  role: Role;
+  role: BundleRole;
   /** Absolute path of the zip. */
   zipPath: string;
   /** Path relative to the project root. */
@@ -23,5 +26,8 @@ export interface BundleInfo {
   indexBytes: number;
 }
 
-/** An app's three bundles. */
-export type AppBundles = Record<Role, BundleInfo>;
+/**
+ * An app's bundles: the three event functions, and the web function (`web-<hash>.zip`: `index.js`
+ * starting the app's WebSocket server, and an executable `scf_bootstrap`) when it was built.
+ */
+export type AppBundles = Record<Role, BundleInfo> & { web?: BundleInfo };

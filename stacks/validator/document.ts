@@ -21,7 +21,7 @@ import { type Context, report, reportUnknown } from './context';
 import { IssueCode } from './issues';
 import { bodiesOf, COMMENT, describe, index, isObject, join, labelled, providerConfigs } from './json';
 import { suggest } from './names';
-import { checkDependsOn, checkReferencesIn, checkTraversal, NO_SCOPE } from './references';
+import { checkDependsOn, checkDestroyTimeReferences, checkReferencesIn, checkTraversal, NO_SCOPE, PROVISIONER_SCOPE } from './references';
 import { hasName, namesOf, REGISTRY_HOST, type TypeSchema } from './schema';
 import { isTemplateString, traversals, unwrapTemplate } from './template';
 
@@ -60,10 +60,18 @@ export function checkResources(value: unknown, kind: 'resource' | 'data', ctx: C
           ctx.defaultUsers.set(known.provider, users);
         }
       }
-      checkReferencesIn(body, p, ctx, NO_SCOPE, BARE_REFERENCE_KEYS);
+      checkReferencesIn(body, p, ctx, NO_SCOPE, kind === 'resource' ? RESOURCE_SELF_KEYS : BARE_REFERENCE_KEYS);
+      if (kind === 'resource') {
+        for (const key of ['provisioner', 'connection'] as const) {
+          if (body[key] != null) checkReferencesIn(body[key], join(p, key), ctx, PROVISIONER_SCOPE);
+        }
+      }
     }
   });
 }
+
+/** Keys of a resource checked apart: bare references, and the blocks in which `self` is bound. */
+const RESOURCE_SELF_KEYS: ReadonlySet<string> = new Set([...BARE_REFERENCE_KEYS, 'provisioner', 'connection']);
 
 function checkMetaArguments(body: Record<string, unknown>, known: TypeSchema | undefined, kind: 'resource' | 'data', p: string, ctx: Context): void {
   if (body.depends_on !== undefined) checkDependsOn(body.depends_on, join(p, 'depends_on'), ctx);
@@ -144,6 +152,7 @@ function checkProvisioners(value: unknown, p: string, ctx: Context): void {
             report(ctx, join(bp, key), IssueCode.INVALID_VALUE, `${key} must be one of ${allowed.join(', ')}, got ${describe(v)}`);
           }
         }
+        if (b.when === 'destroy') checkDestroyTimeReferences(b, bp, ctx);
       }
     }
   }

@@ -10,8 +10,12 @@ import { hasName, namesOf } from './schema';
 import { forBindings, parseTemplate, traversals, unwrapTemplate } from './template';
 
 /** Roots that are not resources, or are bound by the expression's surroundings. */
-export const IGNORED_ROOTS = new Set(['var', 'local', 'path', 'each', 'count', 'self', 'terraform']);
+export const IGNORED_ROOTS = new Set(['var', 'local', 'path', 'each', 'count', 'terraform']);
 export const NO_SCOPE: ReadonlySet<string> = new Set();
+/** Inside a provisioner or connection block, `self` is the resource itself. */
+export const PROVISIONER_SCOPE: ReadonlySet<string> = new Set(['self']);
+/** What a destroy-time provisioner may refer to (Terraform: "only ... self, count.index, or each.key"). */
+const DESTROY_TIME_ROOTS = new Set(['self', 'count', 'each']);
 
 /**
  * Checks the references in every `${...}` of every string under `value`; `skip` names keys of
@@ -48,6 +52,10 @@ function withIterators(value: unknown, scope: ReadonlySet<string>): ReadonlySet<
 export function checkTraversal(parts: string[], p: string, ctx: Context, scope: ReadonlySet<string>, wholeObject = false): void {
   const [root] = parts;
   if (scope.has(root)) return;
+  if (root === 'self') {
+    report(ctx, p, IssueCode.BAD_REFERENCE, `${parts.join('.')}: self is only available in a resource's provisioner and connection blocks`);
+    return;
+  }
   if (IGNORED_ROOTS.has(root)) {
     if (wholeObject) report(ctx, p, IssueCode.BAD_REFERENCE, `depends_on takes resources, data sources and modules, not ${parts.join('.')}`);
     return;
@@ -106,4 +114,32 @@ export function checkDependsOn(value: unknown, p: string, ctx: Context): void {
     }
     checkTraversal(refs[0], ip, ctx, NO_SCOPE, true);
   });
+}
+
+/**
+ * A destroy-time provisioner runs when only the resource's own state is left: Terraform refuses any
+ * reference in it (and its connection) but `self`, `count.index` and `each.key`.
+ */
+export function checkDestroyTimeReferences(value: unknown, p: string, ctx: Context): void {
+  if (typeof value === 'string') {
+    const template = parseTemplate(value);
+    const bound = new Set<string>();
+    for (const expr of template.expressions) for (const name of forBindings(expr)) bound.add(name);
+    for (const expr of template.expressions) {
+      for (const parts of traversals(expr)) {
+        const [root] = parts;
+        if (DESTROY_TIME_ROOTS.has(root) || bound.has(root) || (parts.length === 1 && root !== 'var')) continue;
+        report(
+          ctx,
+          p,
+          IssueCode.BAD_REFERENCE,
+          `a destroy-time provisioner may refer only to self, count.index and each.key, not ${parts.join('.')}: keep what it needs in the resource (e.g. triggers_replace) and read it through self`,
+        );
+      }
+    }
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => checkDestroyTimeReferences(item, index(p, i), ctx));
+  } else if (isObject(value)) {
+    for (const [key, item] of Object.entries(value)) if (key !== COMMENT) checkDestroyTimeReferences(item, join(p, key), ctx);
+  }
 }
