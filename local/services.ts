@@ -1,7 +1,8 @@
 /**
  * The local services as one unit: the COS store, the SCF runtime, the API gateway and the Cloud
  * API, started in the order they depend on each other and stopped in the reverse, each keeping
- * what it holds in its own folder of the data folder. The local cloud applies a stack to them.
+ * what it holds in its own folder of the data folder; and, for web-mode stacks, Redis, started
+ * only when the stack asks for one. The local cloud applies a stack to them.
  */
 import path from 'node:path';
 import { LocalCloudApi } from './cloud-api/server';
@@ -9,6 +10,7 @@ import { CosServerThread } from './cos/thread';
 import { randomCredential, type LocalCredential } from './credentials';
 import { LocalGateway } from './gateway/gateway';
 import type { GatewayLimits } from './gateway/limits';
+import { LocalRedis } from './redis/server';
 import { LocalScf } from './scf/runtime';
 
 export interface LocalServicesOptions {
@@ -21,6 +23,10 @@ export interface LocalServicesOptions {
   ports: { gateway: number; cos: number; cloudApi: number };
   limits?: Partial<GatewayLimits>;
   maxInstancesPerFunction?: number;
+  /** Web-function instances (one process per connection) running at once. */
+  maxWebInstances?: number;
+  /** The `redis-server` binary, a path or a name on the PATH. Default `redis-server`. */
+  redisBinary?: string;
   /** Further keys the COS store accepts (a script's standing key). */
   cosCredentials?: LocalCredential[];
   /** Variables every function instance gets on top of its own (LOG_LEVEL, LOG_IDS). */
@@ -41,12 +47,20 @@ export class LocalServices {
     readonly cloudApi: LocalCloudApi,
     /** The deploying user's key for the Cloud API, new on every start. */
     readonly user: LocalCredential,
+    /**
+     * Redis for web-mode stacks, one server per stack with its data in `<dataDir>/redis/<stack>/`:
+     * `redis.ensure(stack, { password })` starts it (or finds it running) and gives `{ host, port }`.
+     * Nothing runs until a stack asks, so event mode never starts one.
+     */
+    readonly redis: LocalRedis,
   ) {}
 
-  /** Starts all four; whatever started is stopped again when one fails. */
+  /** Starts all four (Redis waits to be asked); whatever started is stopped again when one fails. */
   static async start(options: LocalServicesOptions): Promise<LocalServices> {
     const started: Array<{ stop(): Promise<void> }> = [];
     try {
+      const redis = new LocalRedis({ directory: path.join(options.dataDir, 'redis'), binary: options.redisBinary, log: (line) => options.log(line) });
+      started.push(redis);
       // Temporary role credentials, new on every start, as STS would hand out.
       const role = randomCredential({ temporary: true });
       const cos = new CosServerThread({
@@ -61,6 +75,7 @@ export class LocalServices {
         credentials: role,
         region: options.region,
         maxInstancesPerFunction: options.maxInstancesPerFunction,
+        maxWebInstances: options.maxWebInstances,
         platformEnvironment: { LOCAL_COS_DOMAIN: cos.domain, ...options.platformEnvironment },
         log: (line) => options.log(line),
         // What was deployed stays deployed across restarts, as in the cloud. Kept per stack: one
@@ -72,6 +87,7 @@ export class LocalServices {
       const gateway = new LocalGateway({
         port: options.ports.gateway,
         invoker: scf,
+        web: scf,
         limits: options.limits,
         log: (line) => options.log(line),
         logFullIds: options.logFullIds,
@@ -88,7 +104,7 @@ export class LocalServices {
         log: (line) => options.log(line),
       });
       await cloudApi.start();
-      return new LocalServices(cos, scf, gateway, cloudApi, user);
+      return new LocalServices(cos, scf, gateway, cloudApi, user, redis);
     } catch (err) {
       for (const service of started) await service.stop().catch(() => undefined);
       throw err;
@@ -101,6 +117,8 @@ export class LocalServices {
     // The gateway closes connections and runs their cleanups, which need the SCF and COS.
     await this.gateway.stop();
     await this.scf.stop();
+    // after the instances, which use it until they are gone
+    await this.redis.stop();
     await this.cos.stop();
   }
 }

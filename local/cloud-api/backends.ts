@@ -36,6 +36,13 @@ export interface ScfFunctionView {
   runtime?: string;
   /** ISO time of the last change of code or configuration. */
   updatedAt?: string;
+  /** `EVENT` when absent; `HTTP` for a web function. */
+  type?: 'EVENT' | 'HTTP';
+  /** `WS` for a WebSocket web function. */
+  protocolType?: 'WS';
+  /** `ProtocolParams.WSParams.IdleTimeOut`. */
+  wsIdleTimeoutSeconds?: number;
+  initTimeoutSeconds?: number;
 }
 
 /** What UpdateFunctionConfiguration changes; `environment` is the whole new list. */
@@ -43,11 +50,38 @@ export interface ScfConfigurationChange {
   environment?: Record<string, string>;
   memoryMb?: number;
   timeoutSeconds?: number;
+  wsIdleTimeoutSeconds?: number;
+  initTimeoutSeconds?: number;
 }
 
-/** The SCF side: read a function, change its configuration. */
+/** A function as CreateFunction makes it (its code comes as the zip's bytes). */
+export interface ScfNewFunction {
+  name: string;
+  namespace: string;
+  handler: string;
+  environment: Record<string, string>;
+  memoryMb: number;
+  timeoutSeconds: number;
+  runtime?: string;
+  type?: 'EVENT' | 'HTTP';
+  protocolType?: 'WS';
+  wsIdleTimeoutSeconds?: number;
+  initTimeoutSeconds?: number;
+}
+
+/**
+ * The SCF side: read, create, update and delete functions. The three that change code reject
+ * with `code` `ERR_FUNCTION_EXISTS`, `ERR_FUNCTION_NOT_FOUND`, `ERR_BAD_SPEC`, `ERR_BAD_ZIP`,
+ * `ERR_BAD_HANDLER` or `ERR_INIT_FAILED`, as `LocalScf` does.
+ */
 export interface ScfBackend {
   getFunction(name: string, namespace?: string): ScfFunctionView | undefined;
+  /** CreateFunction. Optional: without it, CreateFunction, UpdateFunctionCode and DeleteFunction answer `UnsupportedOperation`. */
+  createFunction?(spec: ScfNewFunction, zip: Uint8Array): Promise<void>;
+  /** UpdateFunctionCode: new code, the configuration kept. */
+  updateCode?(name: string, namespace: string, zip: Uint8Array): Promise<void>;
+  /** DeleteFunction. */
+  deleteFunction?(name: string, namespace: string): Promise<void>;
   /**
    * Applies a configuration change, swapping the function's instances. Rejects with `code`
    * `ERR_FUNCTION_NOT_FOUND` for an unknown function and `ERR_BAD_SPEC` for a refused value, as

@@ -48,6 +48,11 @@ export const CloudApiErrorCode = {
   /** "You cannot modify the function's system environment variables or runtime environment variables." */
   ENVIRONMENT_SYSTEM_PROTECT: 'InvalidParameterValue.EnvironmentSystemProtect',
   UPDATE_CONFIGURATION_FAILED: 'FailedOperation.UpdateFunctionConfiguration',
+  /** CreateFunction of a name the namespace has. */
+  FUNCTION_EXISTS: 'ResourceInUse.Function',
+  CREATE_FUNCTION_FAILED: 'FailedOperation.CreateFunction',
+  UPDATE_CODE_FAILED: 'FailedOperation.UpdateFunctionCode',
+  DELETE_FUNCTION_FAILED: 'FailedOperation.DeleteFunction',
 
   // host-side misuse, never answered
   ADDRESS_IN_USE: 'EADDRINUSE',

@@ -19,7 +19,7 @@ export type SdkProduct = keyof typeof SDK_MODEL_FILES;
 /** The models the local Cloud API checks requests against or answers in, by product. */
 export const SDK_MODEL_ROOTS: Readonly<Record<SdkProduct, readonly string[]>> = {
   apigateway: ['DescribeApiRequest', 'ModifyApiRequest', 'ReleaseServiceRequest', 'ApiInfo'],
-  scf: ['GetFunctionRequest', 'UpdateFunctionConfigurationRequest'],
+  scf: ['GetFunctionRequest', 'UpdateFunctionConfigurationRequest', 'CreateFunctionRequest', 'UpdateFunctionCodeRequest', 'DeleteFunctionRequest'],
 };
 
 /** The installed SDK's version, as its package.json says. */

@@ -112,7 +112,7 @@ export const APIGATEWAY_MODELS: ModelTable = {
   },
 };
 
-/** scf v20180416 (scf_models.d.ts): GetFunctionRequest, UpdateFunctionConfigurationRequest and what they use. */
+/** scf v20180416 (scf_models.d.ts): GetFunctionRequest, UpdateFunctionConfigurationRequest, CreateFunctionRequest, UpdateFunctionCodeRequest, DeleteFunctionRequest and what they use. */
 export const SCF_MODELS: ModelTable = {
   GetFunctionRequest: {
     FunctionName: 'string?', Qualifier: 'string?', Namespace: 'string?', ShowCode: 'string?',
@@ -124,6 +124,23 @@ export const SCF_MODELS: ModelTable = {
     DeadLetterConfig: 'DeadLetterConfig?', PublicNetConfig: 'PublicNetConfigIn?', CfsConfig: 'CfsConfig?', InitTimeout: 'number?',
     ProtocolParams: 'ProtocolParams?', InstanceConcurrencyConfig: 'InstanceConcurrencyConfig?', DnsCache: 'string?',
     IntranetConfig: 'IntranetConfigIn?', IgnoreSysLog: 'boolean?',
+  },
+  CreateFunctionRequest: {
+    FunctionName: 'string', Code: 'Code', Handler: 'string?', Description: 'string?', MemorySize: 'number?', Timeout: 'number?',
+    Environment: 'Environment?', Runtime: 'string?', VpcConfig: 'VpcConfig?', Namespace: 'string?', Role: 'string?',
+    InstallDependency: 'string?', ClsLogsetId: 'string?', ClsTopicId: 'string?', Type: 'string?', CodeSource: 'string?',
+    Layers: 'LayerVersionSimple[]?', DeadLetterConfig: 'DeadLetterConfig?', PublicNetConfig: 'PublicNetConfigIn?',
+    CfsConfig: 'CfsConfig?', InitTimeout: 'number?', Tags: 'Tag[]?', AsyncRunEnable: 'string?', TraceEnable: 'string?',
+    AutoDeployClsTopicIndex: 'string?', AutoCreateClsTopic: 'string?', ProtocolType: 'string?', ProtocolParams: 'ProtocolParams?',
+    InstanceConcurrencyConfig: 'InstanceConcurrencyConfig?', DnsCache: 'string?', IntranetConfig: 'IntranetConfigIn?',
+  },
+  UpdateFunctionCodeRequest: {
+    FunctionName: 'string', Handler: 'string?', CosBucketName: 'string?', CosObjectName: 'string?', ZipFile: 'string?',
+    Namespace: 'string?', CosBucketRegion: 'string?', InstallDependency: 'string?', EnvId: 'string?', Publish: 'string?',
+    Code: 'Code?', CodeSource: 'string?',
+  },
+  DeleteFunctionRequest: {
+    FunctionName: 'string', Namespace: 'string?', Qualifier: 'string?',
   },
   Environment: {
     Variables: 'Variable[]?',
@@ -153,6 +170,15 @@ export const SCF_MODELS: ModelTable = {
   IntranetConfigIn: {
     IpFixed: 'string',
   },
+  Code: {
+    CosBucketName: 'string?', CosObjectName: 'string?', ZipFile: 'string?', CosBucketRegion: 'string?', DemoId: 'string?',
+    TempCosObjectName: 'string?', GitUrl: 'string?', GitUserName: 'string?', GitPassword: 'string?', GitPasswordSecret: 'string?',
+    GitBranch: 'string?', GitDirectory: 'string?', GitCommitId: 'string?', GitUserNameSecret: 'string?',
+    ImageConfig: 'ImageConfig?',
+  },
+  Tag: {
+    Key: 'string', Value: 'string',
+  },
   Variable: {
     Key: 'string?', Value: 'string?',
   },
@@ -172,5 +198,9 @@ export const SCF_MODELS: ModelTable = {
   SessionConfig: {
     SessionSource: 'string?', SessionName: 'string?', MaximumConcurrencySessionPerInstance: 'number?',
     MaximumTTLInSeconds: 'number?', MaximumIdleTimeInSeconds: 'number?', SessionPath: 'string?', IdleTimeoutStrategy: 'string?',
+  },
+  ImageConfig: {
+    ImageType: 'string', ImageUri: 'string', RegistryId: 'string?', EntryPoint: 'string?', Command: 'string?', Args: 'string?',
+    ContainerImageAccelerate: 'boolean?', ImagePort: 'number?',
   },
 };
