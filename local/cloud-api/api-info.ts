@@ -51,7 +51,8 @@ export function toApiInfo(api: ApiDef & { internalDomain: string }, serviceName?
     RequestConfig: { Path: api.path, Method: api.method },
     ServiceType: api.serviceType,
     ServiceTimeout: api.serviceTimeout,
-    InternalDomain: api.internalDomain,
+    // none for an API whose backend is a web function
+    InternalDomain: api.internalDomain || null,
   };
   for (const [key, prefix] of REFERENCES) {
     const ref = api[key] as FunctionRef | undefined;

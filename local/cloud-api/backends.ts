@@ -43,6 +43,8 @@ export interface ScfFunctionView {
   /** `ProtocolParams.WSParams.IdleTimeOut`. */
   wsIdleTimeoutSeconds?: number;
   initTimeoutSeconds?: number;
+  /** `VpcConfig` (kept, not enforced locally). */
+  vpc?: { vpcId: string; subnetId: string };
 }
 
 /** What UpdateFunctionConfiguration changes; `environment` is the whole new list. */
@@ -52,6 +54,8 @@ export interface ScfConfigurationChange {
   timeoutSeconds?: number;
   wsIdleTimeoutSeconds?: number;
   initTimeoutSeconds?: number;
+  /** `null`: out of its VPC. */
+  vpc?: { vpcId: string; subnetId: string } | null;
 }
 
 /** A function as CreateFunction makes it (its code comes as the zip's bytes). */
@@ -67,6 +71,7 @@ export interface ScfNewFunction {
   protocolType?: 'WS';
   wsIdleTimeoutSeconds?: number;
   initTimeoutSeconds?: number;
+  vpc?: { vpcId: string; subnetId: string };
 }
 
 /**

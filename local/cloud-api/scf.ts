@@ -31,7 +31,7 @@ const LATEST = '$LATEST';
 const RESERVED_PREFIX = /^(TENCENTCLOUD_|SCF_|QCLOUD_)/;
 
 /** The fields of UpdateFunctionConfiguration the local runtime applies; others are accepted and ignored. */
-const APPLIED_UPDATE_FIELDS = new Set(['FunctionName', 'Namespace', 'Environment', 'MemorySize', 'Timeout', 'ProtocolParams', 'InitTimeout']);
+const APPLIED_UPDATE_FIELDS = new Set(['FunctionName', 'Namespace', 'Environment', 'MemorySize', 'Timeout', 'ProtocolParams', 'InitTimeout', 'VpcConfig']);
 /** The fields of CreateFunction the local runtime applies; others are accepted and ignored (logged). */
 const APPLIED_CREATE_FIELDS = new Set([
   'FunctionName',
@@ -47,6 +47,7 @@ const APPLIED_CREATE_FIELDS = new Set([
   'ProtocolParams',
   'InitTimeout',
   'CodeSource',
+  'VpcConfig',
 ]);
 /** The fields of UpdateFunctionCode the local runtime applies. */
 const APPLIED_CODE_FIELDS = new Set(['FunctionName', 'Namespace', 'ZipFile', 'Code', 'CodeSource', 'Handler']);
@@ -226,6 +227,7 @@ function readChange(params: Params, fn: ScfFunctionView): ScfConfigurationChange
   if (timeout !== undefined) change.timeoutSeconds = timeout;
   const init = optionalNumber(params, 'InitTimeout');
   if (init !== undefined) change.initTimeoutSeconds = positive(init, 'InitTimeout');
+  if (given(params, 'VpcConfig')) change.vpc = readVpc(params.VpcConfig as Params) ?? null;
   if (given(params, 'ProtocolParams')) {
     if (fn.protocolType !== 'WS') {
       throw invalid(
@@ -279,12 +281,24 @@ function readNewFunction(params: Params): ScfNewFunction {
   };
   const init = optionalNumber(params, 'InitTimeout');
   if (init !== undefined) spec.initTimeoutSeconds = positive(init, 'InitTimeout');
+  const vpc = given(params, 'VpcConfig') ? readVpc(params.VpcConfig as Params) : undefined;
+  if (vpc) spec.vpc = vpc;
   if (protocolType === 'WS') {
     spec.protocolType = 'WS';
     spec.wsIdleTimeoutSeconds = (given(params, 'ProtocolParams') ? readIdleTimeout(params.ProtocolParams as Params) : undefined) ?? WS_IDLE.default;
     checkTimeoutCoversIdle(timeoutSeconds, spec.wsIdleTimeoutSeconds);
   }
   return spec;
+}
+
+/** `VpcConfig`: both ids, or neither (no VPC). */
+function readVpc(config: Params): { vpcId: string; subnetId: string } | undefined {
+  const vpcId = optionalString(config, 'VpcId');
+  const subnetId = optionalString(config, 'SubnetId');
+  if (vpcId === undefined && subnetId === undefined) return undefined;
+  if (vpcId === undefined) throw missing('VpcConfig.VpcId');
+  if (subnetId === undefined) throw missing('VpcConfig.SubnetId');
+  return { vpcId, subnetId };
 }
 
 /** `WSParams.IdleTimeOut`, checked, or undefined when not given. */
@@ -368,6 +382,7 @@ function functionInfo(fn: ScfFunctionView, status: 'Active' | 'Updating'): Recor
     ProtocolType: fn.protocolType ?? null,
     ProtocolParams: fn.protocolType === 'WS' ? { WSParams: { IdleTimeOut: fn.wsIdleTimeoutSeconds ?? WS_IDLE.default } } : null,
     InitTimeout: fn.initTimeoutSeconds ?? null,
+    VpcConfig: fn.vpc ? { VpcId: fn.vpc.vpcId, SubnetId: fn.vpc.subnetId } : null,
     Status: status,
     StatusDesc: status === 'Active' ? 'Active' : 'Updating configuration',
     Environment: { Variables: Object.entries(fn.environment).map(([Key, Value]) => ({ Key, Value })) },

@@ -40,6 +40,14 @@ export interface FunctionSpec {
   wsIdleTimeoutSeconds?: number;
   /** `InitTimeout`: how long a new instance may take to start (a web function's: to accept connections on its port). Default 65. */
   initTimeoutSeconds?: number;
+  /** `VpcConfig`: kept and shown, not enforced (locally every instance reaches every local service). */
+  vpc?: VpcRef;
+}
+
+/** A function's VPC and subnet, as `VpcConfig` names them. */
+export interface VpcRef {
+  vpcId: string;
+  subnetId: string;
 }
 
 /** `Type` of a function, as CreateFunction takes it. */
@@ -57,6 +65,8 @@ export interface ConfigurationChange {
   /** A WebSocket web function's idle timeout (`ProtocolParams.WSParams.IdleTimeOut`). */
   wsIdleTimeoutSeconds?: number;
   initTimeoutSeconds?: number;
+  /** The VPC; `null` takes the function out of it. */
+  vpc?: VpcRef | null;
 }
 
 export const DEFAULT_NAMESPACE = 'default';
@@ -112,6 +122,7 @@ export function normalizeSpec(spec: FunctionSpec): NormalizedSpec {
     ...(spec.runtime !== undefined ? { runtime: spec.runtime } : {}),
     ...(type === 'HTTP' ? { type, protocolType: 'WS' as const, wsIdleTimeoutSeconds: spec.wsIdleTimeoutSeconds ?? DEFAULT_WS_IDLE_TIMEOUT_SECONDS } : {}),
     ...(spec.initTimeoutSeconds !== undefined ? { initTimeoutSeconds: spec.initTimeoutSeconds } : {}),
+    ...(spec.vpc ? { vpc: { vpcId: spec.vpc.vpcId, subnetId: spec.vpc.subnetId } } : {}),
   };
   checkConfiguration(spec.name, normalized);
   return normalized;
@@ -130,6 +141,8 @@ export function applyChange(spec: NormalizedSpec, change: ConfigurationChange): 
     next.wsIdleTimeoutSeconds = change.wsIdleTimeoutSeconds;
   }
   if (change.initTimeoutSeconds !== undefined) next.initTimeoutSeconds = change.initTimeoutSeconds;
+  if (change.vpc === null) delete next.vpc;
+  else if (change.vpc) next.vpc = { vpcId: change.vpc.vpcId, subnetId: change.vpc.subnetId };
   checkConfiguration(spec.name, next);
   return next;
 }
@@ -148,6 +161,8 @@ export function sameConfiguration(a: NormalizedSpec, b: NormalizedSpec): boolean
     a.protocolType === b.protocolType &&
     a.wsIdleTimeoutSeconds === b.wsIdleTimeoutSeconds &&
     a.initTimeoutSeconds === b.initTimeoutSeconds &&
+    a.vpc?.vpcId === b.vpc?.vpcId &&
+    a.vpc?.subnetId === b.vpc?.subnetId &&
     variables(a) === variables(b)
   );
 }

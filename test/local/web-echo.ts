@@ -47,8 +47,9 @@ server.listen(Number(process.env.PORT || 9000), '0.0.0.0');
 
 const BOOTSTRAP = '#!/bin/bash\nexec /var/lang/node18/bin/node index.js\n';
 
-/** Writes the echo function's zip to `file`; `source` replaces the server's code. */
-export async function writeEchoZip(file: string, source = SERVER): Promise<string> {
+/** Writes the echo function's zip to `file`; `greeting` replaces the welcome frame's `hello`. */
+export async function writeEchoZip(file: string, options: { greeting?: string } = {}): Promise<string> {
+  const source = options.greeting ? SERVER.replace("ws.send('hello ' +", `ws.send(${JSON.stringify(`${options.greeting} `)} +`) : SERVER;
   const bundled = await build({
     stdin: { contents: source, resolveDir: process.cwd(), loader: 'js' },
     bundle: true,
