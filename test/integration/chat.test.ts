@@ -170,18 +170,42 @@ describe(`chat over ${process.env.WS_URL ? process.env.WS_URL : 'the local cloud
       for (let seq = 0; seq < EACH; seq++) client.send(`${marker} ${i} ${seq}`);
     });
     const expected = (CLIENTS - 1) * EACH;
-    const counts = await Promise.all(
+    // Counted as frames arrive, each frame once: the gateway shares this process's event loop, and
+    // 200 clients re-reading all they have at every frame would slow it down.
+    const progress = crowd.map(() => ({ scanned: 0, count: 0 }));
+    const waits = await Promise.allSettled(
       crowd.map((client, r) =>
         client.waitFor(
           `client ${r} to receive ${expected} messages`,
           () => {
-            const mine = client.messages().filter((m) => m.text.startsWith(marker));
-            return mine.length >= expected ? mine : undefined;
+            const p = progress[r]!;
+            for (; p.scanned < client.received.length; p.scanned++) {
+              const json = client.received[p.scanned]!.json;
+              if (json?.type === 'message' && typeof json.text === 'string' && json.text.startsWith(marker)) p.count++;
+            }
+            return p.count >= expected && client.messages().filter((m) => m.text.startsWith(marker));
           },
           240_000,
         ),
       ),
     );
+    if (waits.some((w) => w.status === 'rejected')) {
+      // Slow or lost: what arrived, what the senders were acked, and what went wrong, in one line each.
+      const got = progress.map((p) => p.count).sort((a, b) => a - b);
+      const acked = crowd.reduce((n, c) => n + c.of('ack').filter((a) => a.room === 'lobby').length, 0) - 1;
+      const errors = crowd.flatMap((c) => c.of('error').map((e) => e.code as string));
+      const closed = crowd.flatMap((c) => (c.closed ? [`${c.closed.code} ${c.closed.reason}`] : []));
+      throw new Error(
+        [
+          `not every client received its ${expected} messages:`,
+          `received per client: min ${got[0]}, median ${got[got.length >> 1]}, max ${got.at(-1)}`,
+          `acked to senders: ${acked} of ${CLIENTS * EACH}`,
+          `errors: ${errors.length ? [...new Set(errors)].map((c) => `${c} ×${errors.filter((e) => e === c).length}`).join(', ') : 'none'}`,
+          `closed: ${closed.length ? [...new Set(closed)].join('; ') : 'none'}`,
+        ].join('\n'),
+      );
+    }
+    const counts = waits.map((w) => (w as PromiseFulfilledResult<Record<string, any>[]>).value);
     // Let any duplicate arrive before counting.
     await new Promise((r) => setTimeout(r, 500));
     for (const [r, client] of crowd.entries()) {
