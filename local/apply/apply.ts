@@ -2,9 +2,12 @@
  * Applies a synthesized stack (`cdk.tf.json`) to the local cloud as `cdktf deploy` would: the same
  * document Terraform gets, diffed against the state of the last apply (kept in the data folder),
  * then, per resource, created, updated in place, replaced or left alone with the provider's own
- * rules (provider-rules.ts, resources.ts). The `terraform_data` hook is replaced, and its
- * `local-exec` run, when its triggers change or a resource in its `replace_triggered_by` changes.
- * Nothing about the local run is described twice.
+ * rules (provider-rules.ts, resources.ts). A `terraform_data` is replaced, and its create-time
+ * `local-exec` run, when its triggers change or a resource in its `replace_triggered_by` changes;
+ * its destroy-time ones run when it is replaced or destroyed, with `self` as what is left of it.
+ * A web-mode stack (its API's backend an SCF function of type HTTP) gets its Redis from the
+ * services' `redis`, and its web function from the provisioners, which create it through the local
+ * Cloud API. Nothing about the local run is described twice.
  */
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -40,14 +43,14 @@ export interface ApplyOptions {
   log?: (line: string) => void;
 }
 
-/** What was applied, for the caller to print and test against. */
-export interface AppliedStack {
+/** What was applied, in either mode. */
+interface AppliedStackBase {
   name: string;
   region: string;
+  /** The registry bucket; empty in web mode, which has none. */
   bucket: string;
+  /** The stack's `tencentcloud_scf_function`s, and the web function in web mode. */
   functions: FunctionRef[];
-  /** The function bound to each part of the WebSocket protocol. */
-  roles: Record<Role, FunctionRef>;
   serviceId: string;
   apiId: string;
   environment: string;
@@ -60,6 +63,25 @@ export interface AppliedStack {
   /** What this apply did to each resource, no-ops included, in the order done. */
   changes: PlannedChange[];
 }
+
+/** An event-mode stack: three functions bound to the gateway's events. */
+export interface AppliedEventStack extends AppliedStackBase {
+  mode: 'event';
+  /** The function bound to each part of the WebSocket protocol. */
+  roles: Record<Role, FunctionRef>;
+}
+
+/** A web-mode stack: one web function the gateway hands each socket to, and its Redis. */
+export interface AppliedWebStack extends AppliedStackBase {
+  mode: 'web';
+  /** The API's backend (`service_config_scf_function_*`), created by the stack's provisioners. */
+  webFunction: FunctionRef;
+  /** Where the stack's Redis listens (its `tencentcloud_redis_instance`'s `ip` and `port`). */
+  redis?: { host: string; port: number };
+}
+
+/** What was applied, for the caller to print and test against. */
+export type AppliedStack = AppliedEventStack | AppliedWebStack;
 
 /** Thrown for a stack the local cloud cannot run, naming the resource and why. */
 export class LocalApplyError extends Error {
@@ -111,7 +133,7 @@ function inDependencyOrder(nodes: Node[]): Node[] {
   for (const node of nodes) {
     // Arguments and provisioners; lifecycle holds bare addresses, which are not `${…}` references.
     const refs = referencesIn([argumentsOf(node.body), node.body.provisioner ?? []], node.address)
-      .filter((r): r is Exclude<Reference, { kind: 'var' }> => r.kind !== 'var')
+      .filter((r): r is Extract<Reference, { kind: 'resource' | 'data' }> => r.kind === 'resource' || r.kind === 'data')
       .map((r) => (r.kind === 'data' ? `data.${r.type}.${r.name}` : `${r.type}.${r.name}`));
     const triggers = replaceTriggeredBy(node.body).map((t) => t.split('.').slice(0, 2).join('.'));
     deps.set(node.address, [...refs, ...triggers, ...((node.body.depends_on as string[] | undefined) ?? [])]);
@@ -180,17 +202,34 @@ export async function applyStack(options: ApplyOptions): Promise<AppliedStack> {
   const releaseNode = one('tencentcloud_api_gateway_service_release');
   const state: AppliedState = readAppliedState(options.stateFile, stackName);
   const save = () => writeAppliedState(options.stateFile, state);
+  // Terraform's own environment holds the variables it was given (TF_VAR_<name>), and provisioners inherit it.
+  const variableEnv = Object.fromEntries(
+    Object.keys(doc.variable ?? {}).flatMap((name) => {
+      const value = env[name] ?? env[`TF_VAR_${name}`];
+      return value === undefined ? [] : [[`TF_VAR_${name}`, value]];
+    }),
+  );
   const context = (address: string): ResourceContext => ({
     services,
     stackDir,
+    stack: stackName,
     appId: options.appId,
     address,
     log,
-    // Provisioners run when the resource is created, with the values then known, as Terraform runs them.
-    runProvisioners: async () => {
-      const node = nodes.find((n) => n.address === address)!;
-      for (const provisioner of (node.body.provisioner ?? []) as Body[]) {
-        await runProvisioner(resolveValue(provisioner, lookup(attributes, address), address) as Body, address, stackDir, options);
+    // Provisioners run as Terraform runs them: create-time ones once the resource is created, with
+    // the values then known; destroy-time ones before it goes, from the configuration, so that a
+    // resource removed from the stack is destroyed without them ("Destroy-time provisioners can
+    // only run if they remain in the configuration", Terraform's documentation).
+    runProvisioners: async (when, self) => {
+      const body = nodes.find((n) => n.address === address)?.body ?? {};
+      for (const provisioner of (body.provisioner ?? []) as Body[]) {
+        const [[, config]] = Object.entries(provisioner) as [[string, Body]];
+        if ((config.when ?? 'create') !== when) continue;
+        const resolved = resolveValue(provisioner, lookup(attributes, address), address, (p) => selfValue(self, p, address)) as Body;
+        await runProvisioner(resolved, address, stackDir, {
+          ...options,
+          provisionerEnv: { ...variableEnv, ...options.provisionerEnv },
+        });
       }
     },
   });
@@ -198,7 +237,7 @@ export async function applyStack(options: ApplyOptions): Promise<AppliedStack> {
   // Refresh: what the provider's Read finds now. A resource gone from the cloud is planned anew.
   for (const [address, prior] of Object.entries(state.resources)) {
     const type = RESOURCE_TYPES[prior.type];
-    const read = type?.read?.(prior.args, prior.attributes, context(address));
+    const read = await type?.read?.(prior.args, prior.attributes, context(address));
     if (read === 'gone') {
       log(`${address}: no longer exists; it will be created again`);
       delete state.resources[address];
@@ -279,7 +318,7 @@ export async function applyStack(options: ApplyOptions): Promise<AppliedStack> {
   const done: PlannedChange[] = [];
   for (const address of orphans.reverse()) {
     const prior = state.resources[address]!;
-    log(`  ${address}: destroy (no longer in the stack)`);
+    log(`  ${address}: destroy (no longer in the stack)${prior.type === 'terraform_data' ? '; its destroy-time provisioners, if it had any, do not run' : ''}`);
     await RESOURCE_TYPES[prior.type]!.delete(prior, context(address));
     delete state.resources[address];
     save();
@@ -331,14 +370,50 @@ export async function applyStack(options: ApplyOptions): Promise<AppliedStack> {
     .filter((n) => n.type === 'tencentcloud_scf_function')
     .map((n) => attributes.get(n.address)!)
     .map((f) => ({ name: String(f.name), namespace: String(f.namespace ?? 'default'), qualifier: '$LATEST' }));
+  const apiArgs = resolveValue(argumentsOf(apiNode.body), lookup(attributes, apiNode.address), apiNode.address) as Body;
 
   const outputs: Record<string, unknown> = {};
   for (const [name, output] of Object.entries<Body>(doc.output ?? {})) {
     const value = resolveValue(output.value, lookup(attributes, `output.${name}`), `output.${name}`);
     outputs[name] = typeof value === 'string' ? value.replace(/^wss:\/\//, 'ws://') : value;
   }
+  const serviceId = String(api.service_id);
+  const environment = String(release.environment_name);
+  const common = {
+    name: stackName,
+    region,
+    bucket: bucketNode ? String(attributes.get(bucketNode.address)!.bucket) : '',
+    serviceId,
+    apiId: String(api.id),
+    environment,
+    wsUrl: services.gateway.wsUrl(serviceId, environment),
+    pushUrl: services.gateway.pushUrl(String(api.id)),
+    outputs,
+    changes: done,
+  };
+  if (apiArgs.service_config_scf_function_type === 'HTTP') {
+    // Web mode: the API's backend is the web function, which the provisioners created through the Cloud API.
+    const webFunction: FunctionRef = {
+      name: String(apiArgs.service_config_scf_function_name),
+      namespace: String(apiArgs.service_config_scf_function_namespace || 'default'),
+      qualifier: String(apiArgs.service_config_scf_function_qualifier || '$LATEST'),
+    };
+    if (!services.scf.getFunction(webFunction.name, webFunction.namespace)) {
+      throw new LocalApplyError(
+        `${apiNode.address}'s backend is the web function ${webFunction.name}, which the SCF runtime does not have: the stack's provisioners create it (scripts/web-function.ts)`,
+      );
+    }
+    const redisNode = nodes.find((n) => n.type === 'tencentcloud_redis_instance');
+    const redisValues = redisNode ? attributes.get(redisNode.address) : undefined;
+    return {
+      ...common,
+      mode: 'web',
+      functions: [...functions, webFunction],
+      webFunction,
+      ...(redisValues ? { redis: { host: String(redisValues.ip), port: Number(redisValues.port) } } : {}),
+    };
+  }
   // Which function plays which part: the API's WebSocket bindings as the stack declares them.
-  const apiArgs = resolveValue(argumentsOf(apiNode.body), lookup(attributes, apiNode.address), apiNode.address) as Body;
   const roles = Object.fromEntries(
     ROLES.map((role) => {
       const name = apiArgs[`service_config_websocket_${role}_function_name`];
@@ -353,22 +428,19 @@ export async function applyStack(options: ApplyOptions): Promise<AppliedStack> {
       ];
     }),
   ) as Record<Role, FunctionRef>;
-  const serviceId = String(api.service_id);
-  const environment = String(release.environment_name);
-  return {
-    name: stackName,
-    region,
-    bucket: bucketNode ? String(attributes.get(bucketNode.address)!.bucket) : '',
-    functions,
-    roles,
-    serviceId,
-    apiId: String(api.id),
-    environment,
-    wsUrl: services.gateway.wsUrl(serviceId, environment),
-    pushUrl: services.gateway.pushUrl(String(api.id)),
-    outputs,
-    changes: done,
-  };
+  return { ...common, mode: 'event', functions, roles };
+}
+
+/** `self.a.b` in a provisioner: the resource's attribute `a`, and key `b` inside it. */
+function selfValue(self: Body, path: string[], where: string): unknown {
+  let value: unknown = self;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object' || !(key in (value as Body))) {
+      throw new LocalApplyError(`${where} refers to self.${path.join('.')}, which it does not have`);
+    }
+    value = (value as Body)[key];
+  }
+  return value;
 }
 
 /** Runs a `local-exec` provisioner as Terraform does: `/bin/sh -c <command>` in its working_dir. */

@@ -11,21 +11,37 @@ import type { ApiDef, FunctionRef } from '../gateway/model';
 import type { LocalScf } from '../scf/runtime';
 import type { Body } from './state';
 
+/**
+ * The Redis a web-mode stack's `tencentcloud_redis_instance` stands for: one per stack, started
+ * (or found running) on demand, requiring `password` when one is given. The local cloud's
+ * `local/redis/` implements it; event-mode stacks need none.
+ */
+export interface RedisService {
+  ensure(stack: string, request: { password?: string }): Promise<{ host: string; port: number }>;
+}
+
 /** The local services a stack is applied to. */
 export interface LocalServices {
   cos: CosStore;
   scf: LocalScf;
   gateway: LocalGateway;
+  /** Only web-mode stacks declare Redis; applying one without it is an error naming the resource. */
+  redis?: RedisService;
 }
 
 export interface ResourceContext {
   services: LocalServices;
   stackDir: string;
+  /** The stack's name (its folder's). */
+  stack: string;
   appId: string;
   address: string;
   log: (line: string) => void;
-  /** Runs the resource's provisioners, as Terraform does on create. */
-  runProvisioners: () => Promise<void>;
+  /**
+   * Runs the resource's provisioners of one kind, as Terraform does: `create` ones once it is
+   * created, `destroy` ones before it is destroyed; `self` is the resource's attributes then.
+   */
+  runProvisioners: (when: 'create' | 'destroy', self: Body) => Promise<void>;
 }
 
 /** What a read finds: the arguments and attributes the provider would store, or gone. */
@@ -34,7 +50,7 @@ export type ReadResult = { args: Body; attributes: Body } | 'gone';
 export interface ResourceType {
   create(args: Body, ctx: ResourceContext): Promise<Body>;
   /** Refresh: the live arguments and attributes over the stored ones. Absent: nothing to read. */
-  read?(args: Body, attributes: Body, ctx: ResourceContext): ReadResult;
+  read?(args: Body, attributes: Body, ctx: ResourceContext): ReadResult | Promise<ReadResult>;
   update(args: Body, prior: { args: Body; attributes: Body }, ctx: ResourceContext): Promise<Body>;
   delete(prior: { args: Body; attributes: Body }, ctx: ResourceContext): Promise<void>;
 }
@@ -61,9 +77,14 @@ function ref(args: Body, prefix: string): FunctionRef | undefined {
 
 const WEBSOCKET_ROLES = ['register', 'transport', 'cleanup'] as const;
 
-/** The API as the provider's Create and Update send it: for an SCF backend, no WebSocket bindings. */
-function apiDefOf(args: Body, apiId: string): ApiDef {
+/**
+ * The API as the provider's Create and Update send it: for an SCF backend, no WebSocket bindings,
+ * and `ServiceScfFunctionType` (`EVENT`, or `HTTP` for a web function, which the gateway hands the
+ * socket itself).
+ */
+function apiDefOf(args: Body, apiId: string): ApiDef & { scfFunctionType?: string } {
   return {
+    scfFunctionType: args.service_config_scf_function_type,
     serviceId: args.service_id,
     apiId,
     apiName: args.api_name,
@@ -201,19 +222,67 @@ export const RESOURCE_TYPES: Readonly<Record<string, ResourceType>> = {
 
   terraform_data: {
     async create(args, ctx) {
-      await ctx.runProvisioners();
-      return {
+      const values = {
         ...args,
         id: randomBytes(16)
           .toString('hex')
           .replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-'),
         output: args.input,
       };
+      await ctx.runProvisioners('create', values);
+      return values;
     },
     update: async (args, prior) => ({ ...prior.attributes, ...args, output: args.input }),
-    delete: async () => {},
+    // Its destroy-time provisioners, with self as the state left of it (replacements included).
+    delete: (prior, ctx) => ctx.runProvisioners('destroy', prior.attributes),
+  },
+
+  // The private network is recorded only: local services listen on loopback, where every function reaches them.
+  tencentcloud_vpc: stateOnly(() => ({
+    id: newId('vpc'),
+    default_route_table_id: newId('rtb'),
+    is_default: false,
+    create_time: new Date().toISOString(),
+  })),
+  tencentcloud_subnet: stateOnly(() => ({ id: newId('subnet'), is_default: false, create_time: new Date().toISOString() })),
+  tencentcloud_security_group: stateOnly(() => ({ id: newId('sg'), project_id: 0 })),
+
+  tencentcloud_redis_instance: {
+    async create(args, ctx) {
+      const address = await redisOf(ctx).ensure(ctx.stack, { password: args.password });
+      ctx.log(`  ${ctx.address}: Redis on ${address.host}:${address.port}`);
+      return { ...args, ...redisAttributes(address), id: newId('crs') };
+    },
+    async read(args, attributes, ctx) {
+      // The local Redis may listen elsewhere after a restart: the refresh sees its address, as
+      // Read sees the instance's `ip` and `port`.
+      if (!ctx.services.redis) return { args, attributes };
+      const address = await ctx.services.redis.ensure(ctx.stack, { password: args.password });
+      return { args, attributes: { ...attributes, ...redisAttributes(address) } };
+    },
+    async update(args, prior, ctx) {
+      // ResetPassword for a new password; size, type and replicas are recorded (UpgradeInstance).
+      const address = await redisOf(ctx).ensure(ctx.stack, { password: args.password });
+      return { ...prior.attributes, ...args, ...redisAttributes(address) };
+    },
+    async delete(prior, ctx) {
+      // Kept, as the bucket is: the data folder holds its data, and a later apply may want it back.
+      ctx.log(`  ${ctx.address}: the local Redis of ${ctx.stack} keeps its data in the data folder`);
+    },
   },
 };
+
+function redisOf(ctx: ResourceContext): RedisService {
+  if (!ctx.services.redis) {
+    throw new Error(`${ctx.address}: this stack declares a Redis instance (a web-mode stack), and the local cloud was started without its Redis service`);
+  }
+  return ctx.services.redis;
+}
+
+/** What Read stores from the instance: its private address (`ip`, from DescribeInstances' WanIp) and port. */
+function redisAttributes(address: { host: string; port: number }): Body {
+  return { ip: address.host, port: address.port, status: 'online', wan_address_switch: 'close' };
+}
 
 export const DATA_SOURCES: Readonly<Record<string, (args: Body, ctx: ResourceContext) => Body>> = {
   tencentcloud_user_info: (_, ctx) => ({ id: ctx.appId, app_id: ctx.appId, uin: LOCAL_UIN, owner_uin: LOCAL_UIN, name: 'local' }),
