@@ -6,6 +6,7 @@
  */
 export { defineApp, type App, type ScfContext, type TransportResult } from './app';
 export { AppError } from './errors';
+export type { WebApp, WebServer, WebServerOptions, WebServerStats } from './web';
 export {
   createServerClient,
   type RegistryServerClient,

@@ -180,19 +180,20 @@ export async function startRedisProxy(target: { host: string; port: number }): P
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
+  const block = () => {
+    blocked = true;
+    for (const socket of open) socket.destroy();
+    open.clear();
+  };
   return {
     port,
     env: { REDIS_HOST: '127.0.0.1', REDIS_PORT: String(port) },
-    block() {
-      blocked = true;
-      for (const socket of open) socket.destroy();
-      open.clear();
-    },
+    block,
     unblock() {
       blocked = false;
     },
     async stop() {
-      this.block();
+      block();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
