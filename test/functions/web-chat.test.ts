@@ -151,6 +151,25 @@ describe('the chat in web mode, across two instances', () => {
     expect(b.stats().refused).toEqual({ 403: 1 });
   });
 
+  it('relays binary frames as bytes to the lobby’s other members, on both instances', async () => {
+    const [a, b] = await twoInstances();
+    const [ann, bob] = [await connect(a), await connect(b)];
+    ann.send(Buffer.from([0, 1, 2, 255]));
+    expect((await bob.waitFor('the bytes', () => bob.received.find((r) => r.binary))).binary).toEqual(Buffer.from([0, 1, 2, 255]));
+    expect(await ann.nextJson((m) => m.type === 'ack')).toMatchObject({ room: 'lobby', online: 2, delivered: 1 });
+    expect(ann.received.filter((r) => r.binary)).toEqual([]);
+  });
+
+  it('announces no presence in a room over PRESENCE_LIMIT, and still counts it', async () => {
+    const [a, b] = await twoInstances({ PRESENCE_LIMIT: '1' });
+    const [ann, bob] = [await connect(a), await connect(b)];
+    await ann.join('big');
+    expect((await bob.join('big')).joined).toMatchObject({ online: 2 });
+    // Anything ann's instance had been sent comes before the answer to her own request.
+    expect(await ann.say('big', 'counted')).toMatchObject({ online: 2, delivered: 1 });
+    expect(ann.presence('big')).toEqual([]);
+  });
+
   it('refuses a subprotocol it does not speak, with 403 and the reason', async () => {
     const [a] = await twoInstances();
     await expect(ChatClient.connect(a.url, ['other'])).rejects.toMatchObject({

@@ -11,7 +11,8 @@ import chat from '../../functions/chat/app';
 import { AppError, defineApp } from '../../functions/toolkit';
 import { FAILURE_CLOSE_CODE, GAP_CLOSE_CODE, serveWeb, type WebApp, type WebServer, type WebServerOptions } from '../../functions/toolkit/web';
 import { ChatClient, ChatRefused, HandshakeRefused } from '../support/chat-client';
-import { startRedis, startRedisProxy, type RedisFixture, type RedisProxy } from '../support/redis-fixture';
+import { readPingIntervalMs } from '../../functions/toolkit/web/config';
+import { RedisMissing, startRedis, startRedisProxy, type RedisFixture, type RedisProxy } from '../support/redis-fixture';
 import { captureLog } from './capture-log';
 
 let redis: RedisFixture;
@@ -190,6 +191,12 @@ describe('web mode when Redis fails', () => {
 });
 
 describe('web mode pings', () => {
+  it('go at a third of IDLE_TIMEOUT_SECONDS, at most every 30 s', () => {
+    expect(readPingIntervalMs({ IDLE_TIMEOUT_SECONDS: '12' })).toBe(4000);
+    expect(readPingIntervalMs({})).toBe(30_000);
+    expect(() => readPingIntervalMs({ IDLE_TIMEOUT_SECONDS: 'soon' })).toThrow(/IDLE_TIMEOUT_SECONDS must be an integer/);
+  });
+
   it('pings connections and closes one that stops answering, telling its rooms', async () => {
     const a = await serve(chat, `f${++run}:`, { pingIntervalMs: 50 });
     const ann = await connect(a);
@@ -213,5 +220,13 @@ describe('web mode pings', () => {
     // The one that answers stays.
     await until('three pings to ann', () => annPings >= 3);
     expect(ann.closed).toBeUndefined();
+  });
+});
+
+describe('the Redis fixture', () => {
+  it('names Debian’s redis-server package when the binary is missing', async () => {
+    const missing = await startRedis({ binary: '/nonexistent/redis-server' }).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(RedisMissing);
+    expect((missing as Error).message).toContain("install Debian's redis-server package");
   });
 });

@@ -80,8 +80,9 @@ async function waitForPong(host: string, port: number, timeoutMs: number, exited
   }
 }
 
-/** Starts `redis-server` on a free port (or `port`) with its data in a new temporary folder. */
-export async function startRedis(options: { port?: number } = {}): Promise<RedisFixture> {
+/** Starts `redis-server` (or `binary`) on a free port (or `port`) with its data in a new temporary folder. @throws RedisMissing */
+export async function startRedis(options: { port?: number; binary?: string } = {}): Promise<RedisFixture> {
+  const binary = options.binary ?? REDIS_SERVER;
   const host = '127.0.0.1';
   const port = options.port ?? (await freePort());
   const dir = await mkdtemp(path.join(os.tmpdir(), 'redis-test-'));
@@ -92,16 +93,16 @@ export async function startRedis(options: { port?: number } = {}): Promise<Redis
     if (child) return;
     output = '';
     const args = ['--port', String(port), '--bind', host, '--dir', dir, '--save', '', '--appendonly', 'yes', '--daemonize', 'no', '--protected-mode', 'no'];
-    const started = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const started = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = started;
     let failure: string | undefined;
     started.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
     started.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
     started.once('error', (err: NodeJS.ErrnoException) => {
-      failure = err.code === 'ENOENT' ? new RedisMissing(REDIS_SERVER).message : `${REDIS_SERVER} failed to start: ${err.message}`;
+      failure = err.code === 'ENOENT' ? new RedisMissing(binary).message : `${binary} failed to start: ${err.message}`;
     });
     started.once('exit', (code, signal) => {
-      failure ??= `${REDIS_SERVER} exited (${signal ?? code}) before answering:\n${output}`;
+      failure ??= `${binary} exited (${signal ?? code}) before answering:\n${output}`;
       if (child === started) child = undefined;
     });
     try {
@@ -109,7 +110,7 @@ export async function startRedis(options: { port?: number } = {}): Promise<Redis
     } catch (err) {
       started.kill('SIGKILL');
       child = undefined;
-      if (failure?.includes('was not found')) throw new RedisMissing(REDIS_SERVER);
+      if (failure?.includes('was not found')) throw new RedisMissing(binary);
       throw err;
     }
   };
@@ -125,7 +126,12 @@ export async function startRedis(options: { port?: number } = {}): Promise<Redis
     });
   };
 
-  await up();
+  try {
+    await up();
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     host,
     port,
