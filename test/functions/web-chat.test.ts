@@ -3,6 +3,7 @@
  * sharing one real `redis-server`, with real `ws` clients on each. Rooms, presence, history,
  * resume, send-to-user and admission work across them as in event mode.
  */
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import chat from '../../functions/chat/app';
 import { createAdmissionToken } from '../../functions/lib/admission';
@@ -116,6 +117,13 @@ describe('the chat in web mode, across two instances', () => {
     for (const text of ['1', '2', '3']) await ann.say('k', text);
     const bob = await connect(b);
     expect((await bob.join('k')).history.messages.map((m: { text: string }) => m.text)).toEqual(['2', '3']);
+    // Trimmed in Redis too, not only when read.
+    const inspect = new Redis({ host: redis.host, port: redis.port });
+    try {
+      expect(await inspect.zcard(`t${run}:history:k`)).toBe(2);
+    } finally {
+      inspect.disconnect();
+    }
   });
 
   it('sends to a user at both of its connections, on two instances; admission names the user', async () => {
@@ -139,6 +147,12 @@ describe('the chat in web mode, across two instances', () => {
     expect(said).toMatchObject({ online: 3, delivered: 2 });
     expect(bob.presence('q')).toEqual([]);
     expect(annOnA.presence('q')).toEqual([expect.objectContaining({ event: 'join', user: { id: 'bob', name: 'Bob', verified: true } })]);
+    // Only the user's last connection leaving is announced.
+    await annOnB.leave('q');
+    await bob.say('q', 'one ann left');
+    expect(bob.presence('q')).toEqual([]);
+    await annOnA.leave('q');
+    expect(await bob.nextJson((m) => m.type === 'presence')).toMatchObject({ event: 'leave', user: { id: 'ann', name: 'Ann', verified: true }, online: 1 });
 
     // No token, or a bad one: refused before the upgrade, with the reason.
     const refused = await ChatClient.connect(b.url, ['chat']).catch((e: unknown) => e);

@@ -161,6 +161,31 @@ describe('web mode when Redis fails', () => {
     expect(ann.closed).toBeUndefined();
   });
 
+  it('with onGap keep, leaves a connection that missed messages open and back in its rooms', async () => {
+    const prefix = `f${++run}:`;
+    const proxy = await startRedisProxy(redis);
+    proxies.push(proxy);
+    const a = await serve(chat, prefix);
+    const b = await serve(chat, prefix, { onGap: 'keep' }, proxy.env);
+    const ann = await connect(a);
+    const bob = await connect(b);
+    await ann.join('k');
+    await bob.join('k');
+    proxy.block();
+    await until('Redis to drop instance B’s subscription', async () => {
+      await keysUnder(prefix);
+      return Number(((await inspect.call('PUBSUB', 'NUMSUB', `${prefix}ch:room:k`)) as unknown[])[1]) === 1;
+    });
+    expect(await ann.say('k', 'while B is away')).toMatchObject({ online: 1, delivered: 0 });
+    proxy.unblock();
+    await until('instance B back on Redis', () => b.stats().reconnects >= 1);
+    expect(b.stats().gaps).toEqual([expect.objectContaining({ missed: 1, action: 'kept' })]);
+    // Pruned while away, its keys are written again: the room counts bob, and he hears it.
+    expect(await ann.say('k', 'welcome back')).toMatchObject({ online: 2, delivered: 1 });
+    expect(await bob.nextJson((m) => m.type === 'message' && m.text === 'welcome back')).toMatchObject({ room: 'k' });
+    expect(bob.closed).toBeUndefined();
+  });
+
   it('closes connections with 1011 when Redis stays away longer than maxOutageMs', async () => {
     const prefix = `f${++run}:`;
     const a = await serve(chat, prefix, { maxOutageMs: 300 });
