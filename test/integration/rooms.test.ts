@@ -65,7 +65,7 @@ function received(client: ChatClient, room: string, text: string): Promise<Envel
 }
 
 /** The presence `event` of `user` in `room`, once `client` has it. */
-function presenceOf(client: ChatClient, room: string, event: 'join' | 'leave', user: User): Promise<Envelope> {
+function presenceOf(client: ChatClient, room: string, event: 'join' | 'leave' | 'rename', user: User): Promise<Envelope> {
   return client.waitFor(`${user.name}'s ${event} of ${room}`, () => client.presence(room).find((p) => p.event === event && p.user.id === user.id));
 }
 
@@ -124,13 +124,14 @@ describe(`rooms over ${process.env.WS_URL ? process.env.WS_URL : 'the local clou
     const room = freshRoom('presence');
     const [a, b, c] = [await named('Ada'), await named('Bob'), await named('Cy')];
     const [ua, ub, uc] = [a.user!, b.user!, c.user!];
-    expect((await a.join(room)).joined).toEqual({ type: 'joined', room, members: [ua], online: 1 });
+    // `you`: the joiner as the others see it.
+    expect((await a.join(room)).joined).toEqual({ type: 'joined', room, members: [ua], online: 1, you: ua });
     const jb = await b.join(room);
-    expect(jb.joined).toMatchObject({ type: 'joined', room, online: 2 });
+    expect(jb.joined).toMatchObject({ type: 'joined', room, online: 2, you: ub });
     expect(byId(jb.joined.members)).toEqual(byId([ua, ub]));
     expect(await presenceOf(a, room, 'join', ub)).toEqual({ type: 'presence', room, event: 'join', user: ub, online: 2 });
     const jc = await c.join(room);
-    expect(jc.joined.online).toBe(3);
+    expect(jc.joined).toMatchObject({ online: 3, you: uc });
     expect(byId(jc.joined.members)).toEqual(byId([ua, ub, uc]));
     for (const other of [a, b]) expect(await presenceOf(other, room, 'join', uc)).toMatchObject({ online: 3 });
 
@@ -352,12 +353,14 @@ describe(`rooms over ${process.env.WS_URL ? process.env.WS_URL : 'the local clou
     await g.say(room, 'before a name');
     const before = (await received(listener, room, 'before a name')).from as User;
     expect(before).toEqual({ id: expect.stringMatching(GUEST_ID), name: before.id, verified: false });
-    // The name is trimmed; the id stays.
-    expect(await g.profile('  Gus  ')).toEqual({ type: 'profile', user: { id: before.id, name: 'Gus', verified: false } });
+    // The name is trimmed; the id stays; the room it joined is told.
+    const gus = { id: before.id, name: 'Gus', verified: false };
+    expect(await g.profile('  Gus  ')).toEqual({ type: 'profile', user: gus });
+    expect(await presenceOf(listener, room, 'rename', gus)).toMatchObject({ type: 'presence', room, event: 'rename', user: gus });
     await g.say(room, 'with a name');
-    expect((await received(listener, room, 'with a name')).from).toEqual({ id: before.id, name: 'Gus', verified: false });
+    expect((await received(listener, room, 'with a name')).from).toEqual(gus);
     // And the room lists it so.
     const late = await guest();
-    expect((await late.join(room)).joined.members).toContainEqual({ id: before.id, name: 'Gus', verified: false });
+    expect((await late.join(room)).joined.members).toContainEqual(gus);
   });
 });

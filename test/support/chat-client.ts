@@ -30,8 +30,8 @@ export class ChatRefused extends CodedError<string> {
 
 export class ChatClient extends TestClient {
   /**
-   * Who this connection is, when known: set by {@link profile}'s answer, or by whoever connected it
-   * with admission claims (the chat does not tell a connection its own user otherwise).
+   * Who this connection is, when known: from the last `joined` (its `you`) or `profile` answer, or
+   * set by whoever connected it with admission claims.
    */
   user?: User;
   /** When this client's last frames went out (ms), for {@link pace}. */
@@ -124,13 +124,17 @@ export class ChatClient extends TestClient {
     }
   }
 
-  /** Joins `room` (with `since`, asks for what it said after that message id); resolves with `joined` and `history`. */
+  /**
+   * Joins `room` (with `since`, asks for what it said after that message id); resolves with
+   * `joined` and `history`, and keeps `joined.you` in {@link user}.
+   */
   async join(room: string, since?: string): Promise<JoinAnswer> {
     await this.pace();
     const from = this.received.length;
     this.send({ type: 'join', room, ...(since !== undefined ? { since } : {}) });
     const joined = await this.answer(from, `joined ${room}`, (m) => m.type === 'joined' && m.room === room);
     const history = await this.answer(from, `the history of ${room}`, (m) => m.type === 'history' && m.room === room);
+    if (joined.you) this.user = joined.you;
     return { joined, history };
   }
 
