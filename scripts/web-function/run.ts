@@ -8,7 +8,8 @@
  * - `CreateFunction` takes `Type: "HTTP"` (a web function), `ProtocolType: "WS"` ("HTTP函数支持的访问
  *   协议。当前支持WebSockets协议，值为WS") and `ProtocolParams.WSParams.IdleTimeOut` ("1~1800s",
  *   default 15), `VpcConfig {VpcId, SubnetId}`, `Code.ZipFile` (base64, up to 50 MB) and the usual
- *   memory, timeout, runtime and `Environment`; no handler (a web function starts `scf_bootstrap`).
+ *   memory, timeout, runtime and `Environment`. No handler is sent: a web function starts from its
+ *   `scf_bootstrap` (whether CreateFunction wants one for `Type: "HTTP"` is unconfirmed).
  * - `UpdateFunctionConfiguration` takes `ProtocolParams` (the idle timeout) but no protocol type and
  *   no runtime ("创建时指定，目前不支持修改"): those need a new function. Its `Environment` replaces the
  *   whole list. `UpdateFunctionCode` takes `ZipFile` (base64, up to 20 MB).
