@@ -161,6 +161,55 @@ describe('planResource', () => {
   });
 });
 
+describe('planResource for a web-mode stack', () => {
+  const redis = {
+    name: 'chat-dev-gz',
+    availability_zone: 'ap-guangzhou-3',
+    type_id: 15,
+    mem_size: 1024,
+    redis_replicas_num: 1,
+    vpc_id: 'vpc-1',
+    subnet_id: 'subnet-1',
+  };
+
+  it('resizes, re-versions and re-passwords Redis in place, and replaces it for another zone', () => {
+    const was = prior('tencentcloud_redis_instance', redis);
+    expect(plan({ type: 'tencentcloud_redis_instance', wanted: { ...redis, mem_size: 2048, type_id: 17, password: 'b' }, prior: was }).action).toBe('update');
+    expect(plan({ type: 'tencentcloud_redis_instance', wanted: { ...redis, availability_zone: 'ap-guangzhou-6' }, prior: was })).toMatchObject({
+      action: 'replace',
+      reasons: ['availability_zone: "ap-guangzhou-3" -> "ap-guangzhou-6" forces replacement'],
+    });
+  });
+
+  it('refuses moving Redis to another VPC or subnet, as the provider does without operation_network', () => {
+    expect(() =>
+      plan({ type: 'tencentcloud_redis_instance', wanted: { ...redis, subnet_id: 'subnet-2' }, prior: prior('tencentcloud_redis_instance', redis) }),
+    ).toThrow(/the `operation_network` parameter is required/);
+  });
+
+  it('replaces a subnet for another zone or block, and a VPC for another block; renames in place', () => {
+    const subnet = { name: 'a', vpc_id: 'vpc-1', availability_zone: 'ap-guangzhou-3', cidr_block: '10.0.1.0/24' };
+    const was = prior('tencentcloud_subnet', subnet);
+    expect(plan({ type: 'tencentcloud_subnet', wanted: { ...subnet, name: 'b' }, prior: was }).action).toBe('update');
+    expect(plan({ type: 'tencentcloud_subnet', wanted: { ...subnet, availability_zone: 'ap-guangzhou-6' }, prior: was }).action).toBe('replace');
+    expect(plan({ type: 'tencentcloud_subnet', wanted: { ...subnet, cidr_block: '10.0.2.0/24' }, prior: was }).action).toBe('replace');
+    const vpc = { name: 'a', cidr_block: '10.0.0.0/16' };
+    expect(plan({ type: 'tencentcloud_vpc', wanted: { ...vpc, cidr_block: '10.1.0.0/16' }, prior: prior('tencentcloud_vpc', vpc) }).action).toBe('replace');
+    expect(plan({ type: 'tencentcloud_vpc', wanted: { ...vpc, name: 'b' }, prior: prior('tencentcloud_vpc', vpc) }).action).toBe('update');
+  });
+
+  it('hides a secret in a terraform_data trigger, naming only which one changed', () => {
+    const was = prior('terraform_data', { triggers_replace: { CHAT_WEB_CODE_HASH: 'a', CHAT_WEB_SECRET_REDIS_PASSWORD: 'old-secret' } });
+    const change = plan({
+      type: 'terraform_data',
+      wanted: { triggers_replace: { CHAT_WEB_CODE_HASH: 'a', CHAT_WEB_SECRET_REDIS_PASSWORD: 'new-secret' } },
+      prior: was,
+      sensitive: new Set(['triggers_replace']),
+    });
+    expect(change).toMatchObject({ action: 'replace', reasons: ['triggers_replace.CHAT_WEB_SECRET_REDIS_PASSWORD: (sensitive) -> (sensitive)'] });
+  });
+});
+
 describe('provider rules', () => {
   it('know every resource type the local cloud applies', async () => {
     const { RESOURCE_TYPES } = await import('../../local/apply/resources');
