@@ -117,6 +117,8 @@ export class Session {
   #missedInStream = 0;
   #lastError: string | undefined;
   #opened = false;
+  /** Resyncs run one after the other: Redis may drop and come back while one is under way. */
+  #resyncs: Promise<void> = Promise.resolve();
 
   constructor(
     readonly id: string,
@@ -187,7 +189,7 @@ export class Session {
     this.#opened = true;
     this.redis.on('messageBuffer', (channel: Buffer, message: Buffer) => this.#onBus(channel.toString('utf8'), message.toString('utf8')));
     this.redis.on('close', () => this.#onRedisLost());
-    this.redis.on('ready', () => void this.#resync());
+    this.redis.on('ready', () => void (this.#resyncs = this.#resyncs.then(() => this.#resync())));
   }
 
   /** Listens on the connection's channels, then writes its keys. @throws ChatError (errNo 503) */
