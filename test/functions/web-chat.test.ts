@@ -78,6 +78,18 @@ describe('the chat in web mode, across two instances', () => {
     expect(joined.online).toBe(2);
     expect(joined.members.map((u: { name: string }) => u.name).sort()).toEqual([expect.stringMatching(/^guest-/), 'Bob'].sort());
     expect(await ann.nextJson((m) => m.type === 'presence')).toMatchObject({ room: 'p', event: 'join', user: { name: 'Bob' }, online: 2 });
+    expect(joined.you).toEqual({ id: expect.stringMatching(/^guest-/), name: 'Bob', verified: false });
+    // A new name is told to the rooms it joined, not to the lobby it was put in.
+    await bob.profile('Bobby');
+    expect(await ann.nextJson((m) => m.type === 'presence')).toMatchObject({
+      room: 'p',
+      event: 'rename',
+      user: { id: bob.user!.id, name: 'Bobby' },
+      online: 2,
+    });
+    expect(ann.presence('lobby')).toEqual([]);
+    await bob.profile('Bob');
+    expect(await ann.nextJson((m) => m.type === 'presence')).toMatchObject({ event: 'rename', user: { name: 'Bob' } });
     expect(await bob.leave('p')).toMatchObject({ type: 'left', room: 'p', online: 1 });
     expect(await ann.nextJson((m) => m.type === 'presence')).toMatchObject({ event: 'leave', user: { name: 'Bob' }, online: 1 });
     await bob.join('p');

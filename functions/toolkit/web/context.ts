@@ -89,7 +89,16 @@ export class WebContext implements Context {
     if (current.verified) throw new AppError('NAME_LOCKED', 'your name comes from your admission token and cannot be changed here', { errNo: 403 });
     const user: User = { ...current, name: checked };
     await this.session.rename(user);
-    for (const room of this.#rooms.values()) void room.relist().catch(() => undefined);
+    // The rooms it joined show members: they are told, as joins are (the connect-time room is not).
+    const joined = [...this.session.rooms].flatMap(([room, explicit]) => (explicit ? [room] : []));
+    for (const [name, room] of this.#rooms) if (!joined.includes(name)) void room.relist().catch(() => undefined);
+    await Promise.all(
+      joined.map((room) =>
+        this.announce(this.#room(room), { room, event: 'rename', user }).catch((err: unknown) =>
+          this.log.warn('could not announce a rename', { room, errMsg: describeError(err) }),
+        ),
+      ),
+    );
     return user;
   }
 
