@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PORTS } from '../../local/cloud';
 import { describeLimits, resolveLimits } from '../../local/gateway/limits';
-import { DEFAULT_MAX_INSTANCES } from '../../local/scf/runtime';
+import { DEFAULT_MAX_INSTANCES, DEFAULT_MAX_WEB_INSTANCES } from '../../local/scf/runtime';
 import { parseStartArgs, StartArgsError, USAGE } from '../../local/start-args';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -32,6 +32,7 @@ describe('npm start arguments', () => {
         dataDir: undefined,
         quiet: false,
         maxInstancesPerFunction: DEFAULT_MAX_INSTANCES,
+        maxWebInstances: DEFAULT_MAX_WEB_INSTANCES,
         ports: DEFAULT_PORTS,
         limits: {},
       },
@@ -45,6 +46,15 @@ describe('npm start arguments', () => {
     expect(parseStartArgs(['--app', 'board']).cloud.app).toBe('board');
     expect(parseStartArgs([], { APP: 'board' }).cloud.app).toBe('board');
     expect(parseStartArgs(['--app=chat'], { APP: 'board' }).cloud.app).toBe('chat');
+  });
+
+  it('chooses the mode with --mode or CHAT_MODE, and the configuration decides when neither is given', () => {
+    expect(parseStartArgs([]).cloud.mode).toBeUndefined();
+    expect(parseStartArgs(['--mode', 'web']).cloud.mode).toBe('web');
+    expect(parseStartArgs([], { CHAT_MODE: 'web' }).cloud.mode).toBe('web');
+    expect(parseStartArgs(['--mode=event'], { CHAT_MODE: 'web' }).cloud.mode).toBe('event');
+    expect(parseStartArgs(['--max-web-instances', '50']).cloud.maxWebInstances).toBe(50);
+    expect(USAGE).toMatch(/--mode event\|web/);
   });
 
   it('switches the rate limits off with --limits off, keeping the frame limit', () => {
@@ -73,6 +83,8 @@ describe('npm start arguments', () => {
       [['--limits', 'off', '--rate-limit', 'throttle'], /^--rate-limit throttle has no effect with --limits off/],
       [['--port', '70000'], /^--port must be a port number from 0 to 65535, got "70000"/],
       [['--max-instances', '0'], /^--max-instances must be a whole number from 1, got "0"/],
+      [['--max-web-instances', 'many'], /^--max-web-instances must be a whole number from 1, got "many"/],
+      [['--mode', 'sse'], /^--mode must be event or web, got "sse"/],
       [['--limit', 'off'], /Unknown option '--limit'/],
       [['--limits'], /--limits.*argument missing/],
       [['extra'], /Unexpected argument 'extra'/],

@@ -192,6 +192,7 @@ describe('a web function through the Cloud API', () => {
     expect(await scf.GetFunction({ FunctionName: 'chat-w-event' })).toMatchObject({ Type: 'Event', ProtocolType: null, ProtocolParams: null });
     const refused = await failure(scf.UpdateFunctionConfiguration({ FunctionName: 'chat-w-event', ProtocolParams: { WSParams: { IdleTimeOut: 30 } } }));
     expect(refused.code).toBe('InvalidParameterValue');
+    expect(refused.message).toMatch(/`ProtocolParams` is for web functions/);
     await scf.DeleteFunction({ FunctionName: 'chat-w-event' });
   });
 
