@@ -1,12 +1,12 @@
 /**
  * `npm run test:deployed -- --app NAME --stage S --region R [vitest options]`: the app's integration
- * suite, `test/integration/<app>.test.ts`, against the endpoint the last deploy of that stack wrote
+ * suites, `test/integration/<app>.test.ts` and `test/integration/<app>-*.test.ts`, against the endpoint the last deploy of that stack wrote
  * to its outputs file. The suite gets it as `WS_URL` and `APP` (and `ADMISSION_SECRET` when the
  * stage requires admission and its secret variable is set), which the harness's
  * `openAppEndpoint` reads. Other arguments go to vitest, e.g. `-t 'binary'` for one test.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { selectionFrom } from '../config/select';
@@ -20,6 +20,16 @@ const SELECTION_FLAGS = ['app', 'stage', 'region'];
 /** Where an app's integration suite must be for this command to find it. */
 function suitePath(app: string): string {
   return path.join('test', 'integration', `${app}.test.ts`);
+}
+
+/** The app's suite and its companions (`<app>-<part>.test.ts`, e.g. the chat's rooms). */
+function suitesOf(app: string): string[] {
+  const dir = path.join(ROOT, 'test', 'integration');
+  const companions = readdirSync(dir)
+    .filter((f) => f.startsWith(`${app}-`) && f.endsWith('.test.ts'))
+    .sort()
+    .map((f) => path.join('test', 'integration', f));
+  return [suitePath(app), ...companions];
 }
 
 /** The arguments that are not the selection's flags: vitest's. */
@@ -54,6 +64,10 @@ runMain(() => {
   }
   const env: NodeJS.ProcessEnv = { ...process.env, WS_URL: url, APP: target.app, ...(secret ? { ADMISSION_SECRET: secret } : {}) };
   console.log(`${target.app} suite against ${url}${secret ? ' (with admission)' : ''}`);
-  const result = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'vitest'), ['run', suite, ...vitestArgs(argv)], { cwd: ROOT, stdio: 'inherit', env });
+  const result = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'vitest'), ['run', ...suitesOf(target.app), ...vitestArgs(argv)], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env,
+  });
   return result.status ?? 1;
 });

@@ -2,7 +2,8 @@
  * The chat: rooms (everyone starts in `lobby`), named users, presence and history with resume.
  * Its wire format is in protocol.ts and the README's protocol tables.
  */
-import { AppError, checkedSince, defineApp, newMessageId, type Context } from '../toolkit';
+import { AppError, checkedSince, defineApp, MAX_PUSH_BYTES, newMessageId, type Context } from '../toolkit';
+import { checkedFrame } from '../toolkit/pushes';
 import {
   isBinary,
   LOBBY,
@@ -15,12 +16,15 @@ import {
   type JoinedEnvelope,
   type KeptMessage,
   type LeftEnvelope,
+  type MessageEnvelope,
 } from './protocol';
 
 async function say(ctx: Context, roomName: string, text: string): Promise<void> {
   const room = ctx.room(roomName);
   const me = await room.member();
   if (!me) throw new AppError('NOT_IN_ROOM', `you are not in room ${roomName}: join it first`);
+  // Refused before it is kept: a message nobody could receive must not sit in the history.
+  checkedFrame(messageEnvelope(roomName, { id: 'x'.repeat(18), at: new Date().toISOString(), data: { from: me.user, text } }, Number.MAX_SAFE_INTEGER));
   // Kept before the room is listed: a client joining meanwhile finds it live or in history.
   const entry = await room.remember<KeptMessage>({ from: me.user, text });
   const members = await room.members();
@@ -49,8 +53,11 @@ async function handle(ctx: Context, request: ChatRequest): Promise<void> {
       };
       await ctx.send(ctx.connectionId, reply);
       const kept = await room.history<KeptMessage>(since !== undefined ? { since } : {});
-      const history: HistoryEnvelope = { type: 'history', room: request.room, messages: kept.map((e) => messageEnvelope(request.room, e)) };
-      await ctx.send(ctx.connectionId, history);
+      for (const history of historyFrames(
+        request.room,
+        kept.map((e) => messageEnvelope(request.room, e)),
+      ))
+        await ctx.send(ctx.connectionId, history);
       return;
     }
     case 'leave': {
@@ -74,6 +81,31 @@ async function handle(ctx: Context, request: ChatRequest): Promise<void> {
       return;
     }
   }
+}
+
+/**
+ * The history as frames of at most 256 KB, oldest first: one `history` envelope when it fits,
+ * else several, each but the last marked `more: true`. A kept message that could not fit even
+ * alone (kept before the size check existed) is left out.
+ */
+export function historyFrames(room: string, messages: MessageEnvelope[]): HistoryEnvelope[] {
+  const frames: HistoryEnvelope[] = [];
+  const overhead = Buffer.byteLength(JSON.stringify({ type: 'history', room, messages: [], more: true }));
+  let batch: MessageEnvelope[] = [];
+  let size = overhead;
+  for (const message of messages) {
+    const bytes = Buffer.byteLength(JSON.stringify(message)) + 1;
+    if (overhead + bytes > MAX_PUSH_BYTES) continue;
+    if (size + bytes > MAX_PUSH_BYTES && batch.length > 0) {
+      frames.push({ type: 'history', room, messages: batch, more: true });
+      batch = [];
+      size = overhead;
+    }
+    batch.push(message);
+    size += bytes;
+  }
+  frames.push({ type: 'history', room, messages: batch });
+  return frames;
 }
 
 export default defineApp({

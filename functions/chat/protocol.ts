@@ -61,6 +61,8 @@ export interface HistoryEnvelope {
   room: string;
   /** Oldest first. */
   messages: MessageEnvelope[];
+  /** Set when the history did not fit one 256 KB frame: more `history` frames follow. */
+  more?: true;
 }
 
 export interface LeftEnvelope {

@@ -114,4 +114,22 @@ describe('the chat’s rooms', () => {
     ]);
     expect(last(b)).toEqual({ type: 'ack', id: ofType(a, 'direct')[0]!.id, to, delivered: 1 });
   });
+
+  it('keeps no message it refused as too large, and sends a history over 256 KB as several frames', async () => {
+    const a = await connect();
+    await chat.transport(frame(a, { type: 'join', room: 'big' }));
+    await chat.transport(frame(a, { type: 'message', room: 'big', text: 'w'.repeat(256 * 1024 - 100) }));
+    expect(last(a)).toMatchObject({ type: 'error', code: 'MESSAGE_TOO_LARGE' });
+    expect(await listObjects(cos.cos, where(), 'history/big/')).toEqual([]);
+    // Three messages of 100 KB: they fit one at a time, not together.
+    for (const n of [1, 2, 3]) await chat.transport(frame(a, { type: 'message', room: 'big', text: String(n).repeat(100 * 1024) }));
+    const b = await connect();
+    await chat.transport(frame(b, { type: 'join', room: 'big' }));
+    const frames = ofType(b, 'history');
+    expect(frames.length).toBeGreaterThan(1);
+    expect(frames.slice(0, -1).every((f) => f.more === true)).toBe(true);
+    expect(frames.at(-1)!.more).toBeUndefined();
+    expect(frames.flatMap((f) => (f.messages as Array<{ text: string }>).map((m) => m.text[0]))).toEqual(['1', '2', '3']);
+    for (const pushed of push.to(b)) expect(Buffer.byteLength(pushed.data!)).toBeLessThanOrEqual(256 * 1024);
+  });
 });
