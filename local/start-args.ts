@@ -6,7 +6,8 @@ import { parseArgs } from 'node:util';
 import { CodedError } from './coded-error';
 import { DEFAULT_PORTS, type LocalCloudOptions } from './cloud';
 import type { GatewayLimits } from './gateway/limits';
-import { DEFAULT_MAX_INSTANCES } from './scf/runtime';
+import { MODES, type Mode } from '../config/schema';
+import { DEFAULT_MAX_INSTANCES, DEFAULT_MAX_WEB_INSTANCES } from './scf/runtime';
 
 /** Thrown for an argument `npm start` cannot use; `code` is always `ERR_INVALID_ARG`. */
 export class StartArgsError extends CodedError<'ERR_INVALID_ARG'> {
@@ -20,12 +21,18 @@ export const USAGE = `Usage: npm start -- [options]
   --app NAME           app of config/app.json to run (default: the first, chat; env APP)
   --stage NAME         stage of config/app.json to run (default: the first, dev)
   --region REGION      region of that stage (default: its first)
+  --mode event|web     event: three functions behind the gateway's events; web: one web
+                       function instance (a process) per connection, rooms over a local
+                       redis-server (default: what config/app.json says, event; env CHAT_MODE)
   --port N             chat page port (default ${DEFAULT_PORTS.page}; env PORT)
   --gateway-port N     WebSocket and reverse-push port (default ${DEFAULT_PORTS.gateway}; env GATEWAY_PORT)
   --cos-port N         local COS port (default ${DEFAULT_PORTS.cos}; env COS_PORT)
   --cloud-api-port N   local Cloud API port (default ${DEFAULT_PORTS.cloudApi}; env CLOUD_API_PORT)
   --data-dir PATH      where objects and build output live (default .data)
   --max-instances N    instances of one function running at once (default ${DEFAULT_MAX_INSTANCES}: twice the cores, at least 4)
+  --max-web-instances N
+                       web mode: instances (processes, one per connection) at once; a
+                       connection beyond them is refused with 503 (default ${DEFAULT_MAX_WEB_INSTANCES}, by memory)
   --limits on|off      off: no messages/s or bytes/s limit per connection, for load tests
                        (default on: 10 msg/s and 128 KB/s); the 256 KB message limit stays
   --rate-limit close|throttle
@@ -40,7 +47,7 @@ export interface StartArgs {
   help: boolean;
   watch: boolean;
   /** Options for {@link LocalCloud}, apart from the configuration and log. */
-  cloud: Pick<LocalCloudOptions, 'app' | 'stage' | 'region' | 'dataDir' | 'quiet' | 'maxInstancesPerFunction' | 'ports'> & {
+  cloud: Pick<LocalCloudOptions, 'app' | 'stage' | 'region' | 'mode' | 'dataDir' | 'quiet' | 'maxInstancesPerFunction' | 'maxWebInstances' | 'ports'> & {
     /** The gateway limits that differ from the defaults (seed 002's numbers). */
     limits: Partial<GatewayLimits>;
   };
@@ -75,8 +82,8 @@ function limitsFrom(limits: 'on' | 'off' | undefined, rateLimit: 'close' | 'thro
 }
 
 /**
- * Parses `npm start`'s arguments; the port variables of `env` (PORT, GATEWAY_PORT, COS_PORT,
- * CLOUD_API_PORT, STAGE, REGION) stand in for flags not given.
+ * Parses `npm start`'s arguments; the variables of `env` (PORT, GATEWAY_PORT, COS_PORT,
+ * CLOUD_API_PORT, APP, STAGE, REGION, CHAT_MODE) stand in for flags not given.
  * @throws StartArgsError for an unknown flag or a bad value
  */
 export function parseStartArgs(argv: string[], env: NodeJS.ProcessEnv = {}): StartArgs {
@@ -88,12 +95,14 @@ export function parseStartArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Sta
         app: { type: 'string' },
         stage: { type: 'string' },
         region: { type: 'string' },
+        mode: { type: 'string' },
         port: { type: 'string' },
         'gateway-port': { type: 'string' },
         'cos-port': { type: 'string' },
         'cloud-api-port': { type: 'string' },
         'data-dir': { type: 'string' },
         'max-instances': { type: 'string' },
+        'max-web-instances': { type: 'string' },
         limits: { type: 'string' },
         'rate-limit': { type: 'string' },
         watch: { type: 'boolean', default: false },
@@ -117,9 +126,11 @@ export function parseStartArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Sta
       app: values.app ?? (env.APP || undefined),
       stage: values.stage ?? (env.STAGE || undefined),
       region: values.region ?? (env.REGION || undefined),
+      mode: oneOf<Mode>('--mode', values.mode ?? (env.CHAT_MODE || undefined), MODES),
       dataDir: values['data-dir'],
       quiet: values.quiet ?? false,
       maxInstancesPerFunction: count('--max-instances', values['max-instances'], DEFAULT_MAX_INSTANCES),
+      maxWebInstances: count('--max-web-instances', values['max-web-instances'], DEFAULT_MAX_WEB_INSTANCES),
       ports: {
         page: port('--port', values.port ?? env.PORT, DEFAULT_PORTS.page),
         gateway: port('--gateway-port', values['gateway-port'] ?? env.GATEWAY_PORT, DEFAULT_PORTS.gateway),

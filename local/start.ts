@@ -2,8 +2,9 @@
  * `npm start`: the chat on this machine. Synthesizes the stack, builds the functions, runs them on
  * the local cloud, and serves the chat page.
  *
- *   npm start -- [--stage dev] [--region ap-guangzhou] [--port 3000] [--gateway-port 3001]
- *                [--cos-port 3002] [--data-dir .data] [--max-instances N] [--limits on|off]
+ *   npm start -- [--app chat] [--stage dev] [--region ap-guangzhou] [--mode event|web]
+ *                [--port 3000] [--gateway-port 3001] [--cos-port 3002] [--data-dir .data]
+ *                [--max-instances N] [--max-web-instances N] [--limits on|off]
  *                [--rate-limit close|throttle] [--watch]
  */
 import path from 'node:path';
@@ -22,13 +23,18 @@ async function main(): Promise<void> {
     return;
   }
   const cloud = new LocalCloud(args.cloud);
-  console.log(`starting ${cloud.target.name} locally...`);
+  console.log(`starting ${cloud.target.name} locally${cloud.target.settings.mode === 'web' ? ' in web mode' : ''}...`);
   const endpoints = await cloud.start();
   console.log('');
   // The page in web/ is the chat's: other apps bring their own clients.
   if (cloud.target.app === 'chat') console.log(`  Chat page:    ${endpoints.pageUrl}`);
   console.log(`  WebSocket:    ${endpoints.wsUrl}`);
-  console.log(`  Push address: ${endpoints.pushUrl}`);
+  if (endpoints.mode === 'web') {
+    console.log(`  Web function: one instance (a node process) per connection, on a port of its own`);
+    if (endpoints.redis) console.log(`  Redis:        ${endpoints.redis.host}:${endpoints.redis.port}  (redis-server, data in the data folder)`);
+  } else {
+    console.log(`  Push address: ${endpoints.pushUrl}`);
+  }
   console.log(`  Local COS:    ${endpoints.cosEndpoint}  (data in ${path.relative(process.cwd(), cloud.dataDir) || '.'})`);
   console.log(`  Cloud API:    http://${endpoints.cloudApiEndpoint}`);
   console.log('');
