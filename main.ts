@@ -10,8 +10,16 @@ import { synthesizeApps } from './stacks/app';
 try {
   const config = loadConfig(process.env.CHAT_CONFIG || undefined);
   const selection = selectionFrom();
-  const apps = new Set(targetsFor(config, selection).map((t) => t.app));
-  const bundles = await bundleApps(Object.fromEntries(Object.entries(config.apps).filter(([name]) => apps.has(name))));
+  const targets = targetsFor(config, selection);
+  const apps = new Set(targets.map((t) => t.app));
+  // An app gets its web bundle too when any of its selected stacks is in web mode.
+  const bundles = await bundleApps(
+    Object.fromEntries(
+      Object.entries(config.apps)
+        .filter(([name]) => apps.has(name))
+        .map(([name, app]) => [name, { entry: app.entry, mode: targets.some((t) => t.app === name && t.settings.mode === 'web') ? 'web' : 'event' }] as const),
+    ),
+  );
   synthesizeApps({ config, selection, bundles });
 } catch (err) {
   console.error((err as Error).message);

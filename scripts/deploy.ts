@@ -22,7 +22,7 @@ runMain(() => {
   if (existsSync(outputs)) {
     const o = JSON.parse(readFileSync(outputs, 'utf8'));
     console.log(
-      `\n${target.name} is deployed.\n  WebSocket URL: ${o.clientUrl}\n  Push address:  ${o.pushUrl}\n  Test it:       npm run test:deployed -- --app ${target.app} --stage ${target.stage} --region ${target.region}`,
+      `\n${target.name} is deployed.\n  WebSocket URL: ${o.clientUrl}${o.pushUrl ? `\n  Push address:  ${o.pushUrl}` : ''}\n  Test it:       npm run test:deployed -- --app ${target.app} --stage ${target.stage} --region ${target.region}`,
     );
   }
   return 0;

@@ -28,7 +28,14 @@ function main(): number {
   const result = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'cdktf'), ['synth', '--output', outdir], {
     cwd: ROOT,
     stdio: 'inherit',
-    env: { ...process.env, CHECKPOINT_DISABLE: '1', APP: selection.app ?? '', STAGE: selection.stage ?? '', REGION: selection.region ?? '' },
+    env: {
+      ...process.env,
+      CHECKPOINT_DISABLE: '1',
+      APP: selection.app ?? '',
+      STAGE: selection.stage ?? '',
+      REGION: selection.region ?? '',
+      CHAT_MODE: selection.mode ?? '',
+    },
   });
   if (result.status !== 0) return result.status ?? 1;
   let failed = false;

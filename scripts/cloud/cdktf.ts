@@ -24,7 +24,7 @@ export function runCdktf(command: string, target: Target, extraEnv: Record<strin
   const result = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'cdktf'), [command, target.name, '--auto-approve', ...args], {
     cwd: ROOT,
     stdio: 'inherit',
-    env: { ...process.env, ...extraEnv, CHECKPOINT_DISABLE: '1', APP: target.app, STAGE: target.stage, REGION: target.region },
+    env: { ...process.env, ...extraEnv, CHECKPOINT_DISABLE: '1', APP: target.app, STAGE: target.stage, REGION: target.region, CHAT_MODE: target.settings.mode },
   });
   return result.status ?? 1;
 }

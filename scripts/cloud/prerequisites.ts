@@ -2,6 +2,7 @@
  * What a real deploy needs before it starts: one selected stack, terraform on PATH, credentials,
  * and the admission secret when the stage requires one. Each problem is named.
  */
+import { checkRedisPasswords, RedisPasswordError } from '../../config/redis-password';
 import { spawnSync } from 'node:child_process';
 import { loadConfig } from '../../config/load';
 import { CodedError } from '../../lib/errors';
@@ -47,6 +48,16 @@ export function checkPrerequisites(target: Target, env: NodeJS.ProcessEnv = proc
     const secret = env[admission.secretEnv] ?? env[`TF_VAR_${admission.secretEnv}`];
     if (!secret) problems.push(`stage ${target.stage} requires an admission secret: set ${admission.secretEnv}`);
     else extra[`TF_VAR_${admission.secretEnv}`] = secret;
+  }
+  if (target.settings.mode === 'web') {
+    // Read as Terraform reads it, checked before anything is created; never printed.
+    const name = target.settings.redis.passwordEnv;
+    try {
+      checkRedisPasswords([target], env);
+      extra[`TF_VAR_${name}`] = (env[name] ?? env[`TF_VAR_${name}`])!;
+    } catch (err) {
+      problems.push(...(err instanceof RedisPasswordError ? err.problems : [(err as Error).message]));
+    }
   }
   if (problems.length > 0) throw new PrerequisiteError(problems);
   return extra;

@@ -56,6 +56,33 @@ describe('deploy prerequisites', () => {
     expect(extra).toEqual({ TF_VAR_CHAT_PROD_ADMISSION_SECRET: 's3cret' });
   });
 
+  it('for a web-mode stack, checks the Redis password without printing it and hands it to Terraform', () => {
+    const target = selectOne({ stage: 'dev', mode: 'web' });
+    const keys = { TENCENTCLOUD_SECRET_ID: 'id', TENCENTCLOUD_SECRET_KEY: 'key' };
+    const missing = (() => {
+      try {
+        checkPrerequisites(target, keys, { needTerraform: false });
+      } catch (e) {
+        return e as PrerequisiteError;
+      }
+    })();
+    expect(missing).toBeInstanceOf(PrerequisiteError);
+    expect(missing!.problems.join('\n')).toMatch(/CHAT_REDIS_PASSWORD/);
+    const weak = 'aaaaaaaaaa';
+    const refused = (() => {
+      try {
+        checkPrerequisites(target, { ...keys, CHAT_REDIS_PASSWORD: weak }, { needTerraform: false });
+      } catch (e) {
+        return e as PrerequisiteError;
+      }
+    })();
+    expect(refused!.problems.join('\n')).toMatch(/at least two/);
+    expect(refused!.message).not.toContain(weak);
+    expect(checkPrerequisites(target, { ...keys, CHAT_REDIS_PASSWORD: 'Good_pass123' }, { needTerraform: false })).toEqual({
+      TF_VAR_CHAT_REDIS_PASSWORD: 'Good_pass123',
+    });
+  });
+
   it('wants one stack when a stage has several regions', () => {
     expect(() => selectOne({ stage: 'prod' })).toThrow(/choose one stack .*chat-prod-gz.*chat-prod-sh/);
   });

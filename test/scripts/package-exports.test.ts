@@ -11,7 +11,8 @@ const ROOT = path.resolve(__dirname, '..', '..');
 
 /** What each entry must offer. */
 const EXPECTED: Record<string, string[]> = {
-  './toolkit': ['defineApp', 'AppError', 'createAdmissionToken', 'MAX_PUSH_BYTES', 'createServerClient'],
+  './toolkit': ['defineApp', 'AppError', 'createAdmissionToken', 'MAX_PUSH_BYTES', 'createServerClient', 'newMessageId', 'checkedRoom'],
+  './toolkit/web': ['serveWeb', 'runWebFunction', 'RedisStore'],
   './stacks': ['AppStack', 'WebSocketApp', 'WebSocketApi', 'synthesizeApps', 'ROLES'],
   './local': ['LocalCloud', 'DEFAULT_PORTS'],
   './testing': ['startLocalApp', 'deployedApp', 'endpointFromEnv', 'TestClient'],
