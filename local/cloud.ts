@@ -98,8 +98,9 @@ export class LocalCloud {
     [this.target] = targetsFor(this.config, { app, stage, region, mode: options.mode });
     this.dataDir = path.resolve(options.dataDir ?? path.join(ROOT, '.data'));
     const log = options.log ?? ((line: string) => console.log(line));
-    // Routine lines: one per connection, open or closed.
-    this.log = options.quiet ? (line) => (/^(connected|closed) /.test(line) ? undefined : log(line)) : log;
+    // Routine lines: one per connection, open or closed (in web mode also its instance's cold start and normal end).
+    const routine = /^(connected|closed) |^\[[^\]]+\] (cold start: |invocation ended with status 200:)/;
+    this.log = options.quiet ? (line) => (routine.test(line) ? undefined : log(line)) : log;
   }
 
   /** Builds, synthesizes, starts every service and applies the stack. */

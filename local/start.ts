@@ -10,7 +10,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalCloud } from './cloud';
-import { describeLimits, resolveLimits } from './gateway/limits';
+import { describeLimits, describeWebLimits, resolveLimits } from './gateway/limits';
 import { parseStartArgs, USAGE } from './start-args';
 import { watchSources } from './watch';
 
@@ -38,7 +38,11 @@ async function main(): Promise<void> {
   console.log(`  Local COS:    ${endpoints.cosEndpoint}  (data in ${path.relative(process.cwd(), cloud.dataDir) || '.'})`);
   console.log(`  Cloud API:    http://${endpoints.cloudApiEndpoint}`);
   console.log('');
-  console.log(`limits: ${describeLimits(resolveLimits(args.cloud.limits), cloud.target.settings.idleTimeoutSeconds)}`);
+  const { settings } = cloud.target;
+  const limits = resolveLimits(args.cloud.limits);
+  console.log(
+    `limits: ${settings.mode === 'web' ? describeWebLimits(limits, settings.idleTimeoutSeconds, settings.web.timeoutSeconds) : describeLimits(limits, settings.idleTimeoutSeconds)}`,
+  );
 
   let stopWatching = () => {};
   if (args.watch) {

@@ -146,6 +146,24 @@ export function describeLimits(limits: GatewayLimits, apiIdleSeconds?: number): 
   return parts.join('; ');
 }
 
+/**
+ * The limits a web function's connections have, on one line, e.g. `256 KB per message either way
+ * (close 1009); 10 msg/s and 128 KB/s from each client (close 1008); idle 600 s (status 455);
+ * max 900 s (status 433)`. Unread bytes are not limited: the proxy is slowed by TCP instead.
+ * @param idleSeconds the web function's idle timeout, used when `limits.idleTimeoutSeconds` is not set
+ * @param timeoutSeconds the web function's timeout
+ */
+export function describeWebLimits(limits: GatewayLimits, idleSeconds: number, timeoutSeconds: number): string {
+  const parts = [`${size(limits.maxMessageBytes)} per message either way (close 1009)`];
+  const rates = `${limits.messagesPerSecond} msg/s and ${size(limits.bytesPerSecond)}/s from each client`;
+  if (!limits.rateLimits) parts.push('no rate limits');
+  else if (limits.rateLimitAction === 'close') parts.push(`${rates} (close 1008)`);
+  else parts.push(`${rates} (throttled)`);
+  parts.push(`idle ${limits.idleTimeoutSeconds ?? idleSeconds} s (status 455)`);
+  parts.push(`max ${Math.min(timeoutSeconds, limits.maxConnectionSeconds)} s (status 433)`);
+  return parts.join('; ');
+}
+
 function size(bytes: number): string {
   if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MB`;
   if (bytes % 1024 === 0) return `${bytes / 1024} KB`;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PORTS } from '../../local/cloud';
-import { describeLimits, resolveLimits } from '../../local/gateway/limits';
+import { describeLimits, describeWebLimits, resolveLimits } from '../../local/gateway/limits';
 import { DEFAULT_MAX_INSTANCES, DEFAULT_MAX_WEB_INSTANCES } from '../../local/scf/runtime';
 import { parseStartArgs, StartArgsError, USAGE } from '../../local/start-args';
 
@@ -55,6 +55,10 @@ describe('npm start arguments', () => {
     expect(parseStartArgs(['--mode=event'], { CHAT_MODE: 'web' }).cloud.mode).toBe('event');
     expect(parseStartArgs(['--max-web-instances', '50']).cloud.maxWebInstances).toBe(50);
     expect(USAGE).toMatch(/--mode event\|web/);
+    // web mode's limits line: the function's idle timeout and timeout, with their status codes
+    expect(describeWebLimits(resolveLimits(parseStartArgs(['--mode', 'web']).cloud.limits), 600, 900)).toBe(
+      '256 KB per message either way (close 1009); 10 msg/s and 128 KB/s from each client (close 1008); idle 600 s (status 455); max 900 s (status 433)',
+    );
   });
 
   it('switches the rate limits off with --limits off, keeping the frame limit', () => {
