@@ -17,7 +17,7 @@ import { applyStack, type AppliedStack } from './apply/apply';
 import { makePrivateDir } from './cos/private-files';
 import { loadLocalCredentials } from './credentials';
 import { readJsonFile, writePrivateJsonFile } from './json-file';
-import { findRedisServer } from './redis/server';
+import { findRedisServer, type RedisServer } from './redis/server';
 import { LocalServices } from './services';
 import type { GatewayLimits } from './gateway/limits';
 import { WebServer } from './web-server';
@@ -241,6 +241,22 @@ export class LocalCloud {
       writePrivateJsonFile(file, { ...saved, [this.target.name]: password });
     }
     return { ...env, [name]: password };
+  }
+
+  /**
+   * Web mode: restarts the stack's redis-server on the same port with the same data, as a failover
+   * would (instances see their Redis connections drop and come back). For fault tests.
+   * @throws Error when the local cloud is not started or its stack has no Redis
+   */
+  async restartRedis(): Promise<{ host: string; port: number }> {
+    const redis = this.services?.redis;
+    if (!redis?.server(this.target.name)) throw new Error(`${this.target.name} has no local Redis running (web mode starts one)`);
+    return redis.restart(this.target.name);
+  }
+
+  /** Web mode: the stack's redis-server, to stop or restart for fault tests; undefined in event mode or before start. */
+  get redisServer(): RedisServer | undefined {
+    return this.services?.redis.server(this.target.name);
   }
 
   /** Stops everything, in the reverse order of start. Safe to call twice. */

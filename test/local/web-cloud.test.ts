@@ -95,6 +95,19 @@ describe('LocalCloud in web mode', () => {
     await expect.poll(() => log.slice(mark).filter((l) => l.includes('invocation ended with status 200: the client closed with 1000')).length).toBe(2);
   });
 
+  it('restartRedis restarts it on the same port, and new connections chat again', async () => {
+    const pid = cloud!.redisServer!.pid;
+    expect(await cloud!.restartRedis()).toEqual(endpoints.redis);
+    expect(cloud!.redisServer!.pid).not.toBe(pid);
+    const alice = await chat(endpoints.wsUrl);
+    const bob = await chat(endpoints.wsUrl);
+    alice.ws.send(JSON.stringify({ type: 'message', text: 'after the Redis restart' }));
+    expect(await bob.next('message', (m) => m.text === 'after the Redis restart')).toMatchObject({ room: 'lobby' });
+    alice.ws.close(1000);
+    bob.ws.close(1000);
+    await Promise.all([alice.closed, bob.closed]);
+  });
+
   it('a restart on the same data folder keeps Redis and what it held: the lobby remembers', async () => {
     const before = endpoints.redis;
     const speaker = await chat(endpoints.wsUrl);
