@@ -141,6 +141,8 @@ function relayRefusal(head: Head, instance: Duplex, client: Duplex): Promise<str
       clearTimeout(timer);
       instance.off('data', onData);
       instance.off('close', done);
+      // a client that keeps its side open after the answer is not waited for
+      client.once('finish', () => client.destroy());
       client.end();
       instance.destroy();
       resolve(`the instance refused the handshake with ${head.status}${shown ? `: ${shown.trim()}` : ''}`);

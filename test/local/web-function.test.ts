@@ -344,6 +344,28 @@ describe('the gateway pipes frames both ways', () => {
   });
 });
 
+describe('throttled rather than closed (--rate-limit throttle)', () => {
+  it('holds a fast client back instead: every message arrives, in order, and the connection stays open', async () => {
+    const throttled = new LocalGateway({ invoker: scf, web: scf, log: () => {}, limits: { rateLimitAction: 'throttle' } });
+    await throttled.start();
+    try {
+      throttled.createService({ serviceId: 'svc-web', serviceName: 'web' });
+      throttled.createApi(webApi('api-echo', '/echo', 'echo'));
+      throttled.releaseService('svc-web', 'release');
+      const client = await open(`${throttled.origin.replace('http', 'ws')}/release/echo`);
+      for (let i = 0; i < 15; i++) client.ws.send(`n${i}`);
+      const got: string[] = [];
+      for (let i = 0; i < 15; i++) got.push(await client.next((t) => t.startsWith('n')));
+      expect(got).toEqual(Array.from({ length: 15 }, (_, i) => `n${i}`));
+      expect(client.ws.readyState).toBe(WebSocket.OPEN);
+      client.ws.close(1000);
+      await client.closed;
+    } finally {
+      await throttled.stop();
+    }
+  });
+});
+
 describe('stopping', () => {
   it('kills every instance process when the runtime stops', async () => {
     const extraScf = new LocalScf({ workDir: path.join(root, 'scf-stop'), credentials: CREDENTIALS, log: () => {} });
