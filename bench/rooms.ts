@@ -9,11 +9,11 @@
  * the total-connections axis (default 1000,5000,10000), `BENCH_ROOMS_BUSY` the others of table 1
  * (default 5000), `BENCH_ROOMS_MESSAGES` the messages per point (default 30).
  */
-import { execSync } from 'node:child_process';
 import os from 'node:os';
 import type WebSocket from 'ws';
 import { Crowd, openAndJoin, timeFanout, type FanoutFigures } from './lib/chat-clients';
 import { openMany } from './lib/clients';
+import { codeVersion, fdLimit } from './lib/machine';
 import { startLocalCloud, startRawServer, type RunningServer } from './lib/servers';
 
 const ROOM = 100;
@@ -108,30 +108,6 @@ async function byTotal(): Promise<{ alone: Point; busy: Point; totals: Map<numbe
     }
     return { alone, busy: busy!, totals };
   });
-}
-
-/** The commit measured, and how many files under local/ and functions/ differ from it. */
-function codeVersion(): string {
-  try {
-    const commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] })
-      .toString()
-      .trim();
-    const changed = execSync('git status --porcelain -- local functions', { stdio: ['ignore', 'pipe', 'ignore'] })
-      .toString()
-      .trim();
-    const count = changed === '' ? 0 : changed.split('\n').length;
-    return count === 0 ? commit : `${commit} with ${count} files changed under local/ and functions/`;
-  } catch {
-    return 'unknown (not a git checkout)';
-  }
-}
-
-function fdLimit(): string {
-  try {
-    return execSync('ulimit -n', { shell: '/bin/sh' }).toString().trim();
-  } catch {
-    return 'unknown';
-  }
 }
 
 /** Runs both tables and prints them. */

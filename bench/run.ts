@@ -6,6 +6,7 @@ import { broadcastBench } from './broadcast';
 import { connectBench } from './connect';
 import { echoBench } from './echo';
 import { fanoutBench } from './fanout';
+import { modesBench } from './modes';
 import { roomsBench } from './rooms';
 import { startupBench } from './startup';
 
@@ -16,6 +17,7 @@ const benches: Record<string, () => Promise<void>> = {
   echo: echoBench,
   startup: startupBench,
   rooms: roomsBench,
+  modes: modesBench,
 };
 
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
