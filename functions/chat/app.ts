@@ -19,12 +19,16 @@ import {
   type MessageEnvelope,
 } from './protocol';
 
+/** The widest `online` the size check allows for: a message that fits with it fits with any real count. */
+const MAX_ONLINE = 9_999_999;
+
 async function say(ctx: Context, roomName: string, text: string): Promise<void> {
   const room = ctx.room(roomName);
   const me = await room.member();
   if (!me) throw new AppError('NOT_IN_ROOM', `you are not in room ${roomName}: join it first`);
-  // Refused before it is kept: a message nobody could receive must not sit in the history.
-  checkedFrame(messageEnvelope(roomName, { id: 'x'.repeat(18), at: new Date().toISOString(), data: { from: me.user, text } }, Number.MAX_SAFE_INTEGER));
+  // Refused before it is kept: a message nobody could receive must not sit in the history. The
+  // room is listed only after the message is kept, so `online` is counted at its widest.
+  checkedFrame(messageEnvelope(roomName, { id: 'x'.repeat(18), at: new Date().toISOString(), data: { from: me.user, text } }, MAX_ONLINE));
   // Kept before the room is listed: a client joining meanwhile finds it live or in history.
   const entry = await room.remember<KeptMessage>({ from: me.user, text });
   const members = await room.members();

@@ -254,14 +254,20 @@ describe('transport', () => {
     const [error] = push.jsonTo(sender);
     expect(error).toMatchObject({ type: 'error', code: 'MESSAGE_TOO_LARGE', message: expect.stringMatching(/over the 262144-byte limit/) });
 
-    // Just under the limit once wrapped: delivered.
+    // At the limit once wrapped, with `online` counted at its widest (7 digits, as the check
+    // must before the room is listed): delivered; one byte more is refused.
     push.reset();
     const envelopeOverhead = JSON.stringify(
-      messageEnvelope('lobby', { id: 'x'.repeat(18), at: new Date().toISOString(), data: { from: guestOf(sender), text: '' } }, 2),
+      messageEnvelope('lobby', { id: 'x'.repeat(18), at: new Date().toISOString(), data: { from: guestOf(sender), text: '' } }, 9_999_999),
     ).length;
+    await transport(frame(sender, 'z'.repeat(MAX_PUSH_BYTES - envelopeOverhead + 1)));
+    expect(push.to(other)).toEqual([]);
+    expect(push.jsonTo(sender)[0]).toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
+    push.reset();
     await transport(frame(sender, 'y'.repeat(MAX_PUSH_BYTES - envelopeOverhead)));
     expect(push.to(other)).toHaveLength(1);
-    expect(Buffer.byteLength(push.to(other)[0].data!)).toBe(MAX_PUSH_BYTES);
+    // What arrives carries the real count (2): it is smaller than the limit by the digits saved.
+    expect(Buffer.byteLength(push.to(other)[0].data!)).toBe(MAX_PUSH_BYTES - 6);
 
     push.reset();
     await transport(frame(sender, Buffer.alloc(MAX_PUSH_BYTES + 1).toString('base64'), 'binary'));
