@@ -18,8 +18,8 @@ import os from 'node:os';
 import type WebSocket from 'ws';
 import { Crowd, openAndJoin, timeFanout, type FanoutFigures } from './lib/chat-clients';
 import { closeAll, open, openMany } from './lib/clients';
-import { codeVersion, fdLimit, load, loads } from './lib/machine';
-import { cloudProcesses, sumOf, type CloudProcesses } from './lib/processes';
+import { codeVersion, fdLimit, load, loads, othersCores, sampleCpu } from './lib/machine';
+import { cloudProcesses, processTree, sumOf, type CloudProcesses } from './lib/processes';
 import { startLocalCloud, startRawServer, type RunningServer } from './lib/servers';
 import { percentile } from './lib/stats';
 
@@ -42,8 +42,11 @@ const MAX_WEB_INSTANCES = CONNECTIONS + ROOM + WARM_UP;
 
 type Kind = 'raw' | 'event' | 'web';
 
-/** A figure with the one-minute load average when it was taken, or why it could not be. */
-type Measured<T> = { ok: true; value: T; load: number } | { ok: false; error: string; load: number };
+/**
+ * A figure, or why it could not be taken, with the one-minute load average at its end and the
+ * cores that processes other than this bench's kept busy meanwhile.
+ */
+type Measured<T> = ({ ok: true; value: T } | { ok: false; error: string }) & { load: number; others: number };
 
 interface Memory {
   /** Bytes per idle connection, all counted. */
@@ -67,14 +70,19 @@ interface Results {
   join: Measured<{ perSecond: number }> | undefined;
 }
 
-async function measured<T>(what: string, run: () => Promise<T>): Promise<Measured<T>> {
+/** The pids of a server's tree, for {@link sampleCpu}. */
+const treeOf = async (server: RunningServer) => (await processTree(server.pid)).map((p) => p.pid);
+
+async function measured<T>(what: string, server: RunningServer, run: () => Promise<T>): Promise<Measured<T>> {
+  const from = sampleCpu(await treeOf(server));
+  const finish = async () => ({ load: load(), others: othersCores(from, sampleCpu(await treeOf(server))) });
   try {
     const value = await run();
-    return { ok: true, value, load: load() };
+    return { ok: true, value, ...(await finish()) };
   } catch (err) {
     const error = (err as Error).message.split('\n')[0]!;
     console.log(`      ${what} failed: ${error}`);
-    return { ok: false, error, load: load() };
+    return { ok: false, error, ...(await finish()) };
   }
 }
 
@@ -176,10 +184,10 @@ async function measureServer(kind: Kind): Promise<Results> {
     if (kind === 'web') await instancesGone(server.pid);
   };
   try {
-    const echoResult = await measured(`${kind} echo`, () => echo(server));
+    const echoResult = await measured(`${kind} echo`, server, () => echo(server));
     console.log(`      ${kind}: echo done, load ${load().toFixed(2)}`);
     await settle();
-    const fanoutResult = await measured(`${kind} fan-out`, () => fanout(server, kind));
+    const fanoutResult = await measured(`${kind} fan-out`, server, () => fanout(server, kind));
     console.log(`      ${kind}: fan-out done, load ${load().toFixed(2)}`);
     await settle();
 
@@ -189,15 +197,15 @@ async function measureServer(kind: Kind): Promise<Results> {
     await sleep(1000);
     const before = await cloudProcesses(server.pid);
     const crowd = new Crowd();
-    let memoryResult: Measured<Memory> = { ok: false, error: 'not measured: the connections did not open', load: load() };
-    const connectResult = await measured(`${kind} connect`, async () => {
+    let memoryResult: Measured<Memory> = { ok: false, error: 'not measured: the connections did not open', load: load(), others: NaN };
+    const connectResult = await measured(`${kind} connect`, server, async () => {
       const { clients, perSecond, handshakes } = await connectMany(server.wsUrl, CONNECTIONS);
       crowd.add(clients);
       return { perSecond, handshakeP50: percentile(handshakes, 50), handshakeP99: percentile(handshakes, 99) };
     });
     console.log(`      ${kind}: ${CONNECTIONS} connected, load ${load().toFixed(2)}`);
     if (connectResult.ok) {
-      memoryResult = await measured(`${kind} memory`, async () => {
+      memoryResult = await measured(`${kind} memory`, server, async () => {
         // Let timers, buffers and the instances' start-up settle before reading memory.
         await sleep(3000);
         const after = await cloudProcesses(server.pid);
@@ -222,7 +230,7 @@ async function measureServer(kind: Kind): Promise<Results> {
 
     let joinResult: Results['join'];
     if (kind !== 'raw') {
-      joinResult = await measured(`${kind} connect and join`, async () => {
+      joinResult = await measured(`${kind} connect and join`, server, async () => {
         const { clients, ms } = await openAndJoin(server.wsUrl, CONNECTIONS, (i) => `join-${Math.floor(i / JOIN_ROOM)}`, {
           concurrency: CONCURRENCY,
           label: `${kind}: connecting and joining rooms of ${JOIN_ROOM}`,
@@ -247,14 +255,14 @@ function printTable(results: Record<Kind, Results>): void {
   const kinds: Kind[] = ['raw', 'event', 'web'];
   const head = { raw: 'raw ws floor', event: 'event mode', web: 'web mode' };
   const label = 44;
-  const col = 15;
-  const header = `    ${''.padEnd(label)}${kinds.map((k) => `${head[k].padStart(col)}  load`).join('')}   web/event`;
+  const col = 13;
+  const header = `    ${''.padEnd(label)}${kinds.map((k) => `${head[k].padStart(col)}  load other`).join('')}   web/event`;
   console.log(header);
   const row = <T>(name: string, pick: (r: Results) => Measured<T> | undefined, format: (v: T) => string, value?: (v: T) => number) => {
     const cells = kinds.map((k) => {
       const m = pick(results[k]);
-      if (!m) return `${'-'.padStart(col)}      `;
-      return `${(m.ok ? format(m.value) : 'FAILED').padStart(col)}  ${m.load.toFixed(2).padStart(4)}`;
+      if (!m) return `${'-'.padStart(col)}${''.padStart(12)}`;
+      return `${(m.ok ? format(m.value) : 'FAILED').padStart(col)} ${m.load.toFixed(2).padStart(5)} ${m.others.toFixed(2).padStart(5)}`;
     });
     const e = pick(results.event);
     const w = pick(results.web);
@@ -364,6 +372,8 @@ function printTable(results: Record<Kind, Results>): void {
     }),
   );
   for (const failure of failures) console.log(`    FAILED ${failure}`);
+  console.log(`    load: one-minute load average at the figure's end, this bench's own processes included`);
+  console.log(`    other: cores (of ${os.cpus().length}) kept busy by processes outside this bench while the figure was taken`);
 }
 
 /** Runs the raw floor, event mode and web mode, and prints them side by side. */
