@@ -67,6 +67,8 @@ export interface LocalScfOptions {
   maxWebInstances?: number;
   /** How long a web-function instance lives on after its connection ended, before SIGTERM. Default 1000 ms. */
   webLingerMs?: number;
+  /** Web-function instances starting at once; further starts wait in arrival order. Default twice the cores. */
+  maxWebStarts?: number;
   /** Where log lines go (default: process.stdout/stderr); each line prefixed `[<function> <request id>]`. */
   log?: (line: string, stream: Stream) => void;
   /**
@@ -168,6 +170,7 @@ export class LocalScf implements Invoker {
     this.#web = new WebInstances({
       maxInstances: maxWeb,
       lingerMs: options.webLingerMs,
+      maxConcurrentStarts: options.maxWebStarts,
       emit: (name, label, line, stream) => this.#emit(name, label, line, stream),
     });
   }

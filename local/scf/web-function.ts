@@ -4,11 +4,16 @@
  * start, logged); the connection's end is the invocation's end, logged with the platform's status
  * code; then the process is stopped. An instance that crashes ends only its own connection.
  *
+ * Starts run at most `maxConcurrentStarts` at a time (twice the cores), the rest waiting in
+ * arrival order: a burst of connections then gets its first instances in a fraction of a second,
+ * rather than every start sharing the CPU and all of them finishing late together.
+ *
  * After the end the instance lingers for `lingerMs` (1 s) before it gets SIGTERM, and SIGKILL
  * `stopGraceMs` (2 s) later: SCF does not document how long an instance lives on after its
  * connection, and a server's close handler (leaving its rooms on Redis) needs a moment.
  */
 import type { Socket } from 'node:net';
+import { availableParallelism } from 'node:os';
 import type { Stream } from './output';
 import type { Gauge } from './pool';
 import { type WebInstanceConfig, type WebInstanceExit, WebInstance, WebInstanceStartError } from './web-instance';
@@ -76,6 +81,8 @@ export interface WebInstancesOptions {
   lingerMs?: number;
   /** SIGKILL this long after SIGTERM. Default 2000 ms. */
   stopGraceMs?: number;
+  /** Instances starting at once; more wait their turn. Default twice the cores. */
+  maxConcurrentStarts?: number;
 }
 
 /**
@@ -94,9 +101,13 @@ export class WebInstances {
   #starting = 0;
   #stopping: Promise<void> | undefined;
   readonly #stopController = new AbortController();
+  /** Starts running now, and those waiting for a slot (FIFO). */
+  #running = 0;
+  readonly #waiting: Array<() => void> = [];
 
   constructor(options: WebInstancesOptions) {
-    this.#options = { lingerMs: 1000, stopGraceMs: 2000, ...options };
+    const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as WebInstancesOptions;
+    this.#options = { lingerMs: 1000, stopGraceMs: 2000, maxConcurrentStarts: 2 * availableParallelism(), ...given };
   }
 
   /** Instances running (or starting). */
@@ -117,9 +128,15 @@ export class WebInstances {
     }
     this.#starting++;
     gauge.instances++;
-    const started = performance.now();
+    const queued = performance.now();
     let instance: WebInstance;
+    let started = queued;
+    let slotted = false;
     try {
+      await this.#slot();
+      slotted = true;
+      if (this.#stopping) throw new WebInstanceStartError('crash', `function ${name}: the local SCF runtime stopped`);
+      started = performance.now();
       instance = await WebInstance.start(config, (line, stream, label) => this.#options.emit(name, label, line, stream), {
         label: requestId,
         timeoutMs: config.initTimeoutSeconds * 1000,
@@ -132,15 +149,18 @@ export class WebInstances {
       return { ok: false, kind: err.kind, message: err.message };
     } finally {
       this.#starting--;
+      if (slotted) this.#release();
     }
     const coldStartMs = performance.now() - started;
+    const waitedMs = started - queued;
     this.#live.add(instance);
     gauge.busy++;
     void instance.exited.then(() => {
       this.#live.delete(instance);
       gauge.instances--;
     });
-    this.#options.emit(name, requestId, `cold start: ${Math.round(coldStartMs)} ms (instance pid ${instance.pid}, PORT ${instance.port})`, 'stdout');
+    const waited = waitedMs >= 1 ? `; waited ${Math.round(waitedMs)} ms for other instances to start first` : '';
+    this.#options.emit(name, requestId, `cold start: ${Math.round(coldStartMs)} ms (instance pid ${instance.pid}, PORT ${instance.port}${waited})`, 'stdout');
 
     let ended = false;
     const session: WebSession = {
@@ -186,6 +206,22 @@ export class WebInstances {
       await Promise.all([...this.#live].map((instance) => instance.stop(this.#options.stopGraceMs)));
     })();
     return this.#stopping;
+  }
+
+  /** Waits for a start slot (FIFO). */
+  #slot(): Promise<void> {
+    if (this.#running < this.#options.maxConcurrentStarts) {
+      this.#running++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  /** Frees a start slot: the next waiting start takes it. */
+  #release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#running--;
   }
 
   async #retire(instance: WebInstance): Promise<void> {

@@ -344,6 +344,25 @@ describe('the gateway pipes frames both ways', () => {
   });
 });
 
+describe('starting instances', () => {
+  it('starts a few at a time, the others waiting in turn, so a burst is served first come first served', async () => {
+    const gated = new LocalScf({ workDir: path.join(root, 'scf-gated'), credentials: CREDENTIALS, log: (line) => lines.push(line), maxWebStarts: 1 });
+    await gated.deploy({ ...ECHO, name: 'gated', zipPath: zip });
+    try {
+      const mark = lines.length;
+      const sessions = await Promise.all([0, 1, 2].map(() => gated.connect(fnRef('gated'))));
+      expect(sessions.every((s) => s.ok)).toBe(true);
+      const starts = lines.slice(mark).filter((l) => l.startsWith('[gated ') && l.includes('cold start:'));
+      expect(starts).toHaveLength(3);
+      // one at a time: the second and third waited for the one before them
+      expect(starts.filter((l) => l.includes('waited'))).toHaveLength(2);
+      for (const s of sessions) if (s.ok) s.session.end(200, 'test over');
+    } finally {
+      await gated.stop();
+    }
+  });
+});
+
 describe('throttled rather than closed (--rate-limit throttle)', () => {
   it('holds a fast client back instead: every message arrives, in order, and the connection stays open', async () => {
     const throttled = new LocalGateway({ invoker: scf, web: scf, log: () => {}, limits: { rateLimitAction: 'throttle' } });
