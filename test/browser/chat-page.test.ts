@@ -2,7 +2,8 @@
  * The chat page in headless Chromium (Debian's chromium, driven by playwright-core) against a local
  * cloud: pages chat in rooms, keep members and history, resume after a reconnect with exactly what
  * they missed, and render HTML from others as text. A second cloud requires admission, for the
- * token form and verified names.
+ * token form and verified names. Every test runs in event mode and again in web mode (vitest's
+ * `web` project sets CHAT_MODE=web).
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,7 +12,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCloud, type LocalEndpoints } from '../../local/cloud';
-import { createAdmissionToken, newAdmissionSecret } from '../harness';
+import { createAdmissionToken, modeFromEnv, newAdmissionSecret } from '../harness';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const WAIT = { timeout: 20_000 };
@@ -39,7 +40,10 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** A local cloud on free ports in a temporary folder, removed by `stop`. */
+/** The mode every cloud here runs in: CHAT_MODE's (vitest's `web` project sets it), else event. */
+const MODE = modeFromEnv() ?? 'event';
+
+/** A local cloud on free ports in a temporary folder, removed by `stop`, in {@link MODE}. */
 async function startCloud(
   options: { stage?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ endpoints: LocalEndpoints; dataDir: string; stop(): Promise<void> }> {
@@ -48,6 +52,7 @@ async function startCloud(
     dataDir,
     buildDir: path.join(dataDir, 'dist'),
     ports: { page: 0, gateway: 0, cos: 0, cloudApi: 0 },
+    mode: MODE,
     log: () => {},
     ...options,
   });
@@ -122,7 +127,7 @@ async function openRoom(page: Page, room: string): Promise<void> {
   await expect.poll(() => page.locator('#room-title').textContent()).toBe(room);
 }
 
-describe('the chat page in a real browser', () => {
+describe(`the chat page in a real browser, ${MODE} mode`, () => {
   let cloud: Awaited<ReturnType<typeof startCloud>>;
 
   beforeAll(async () => {
@@ -405,10 +410,13 @@ describe('the chat page in a real browser', () => {
 
   it('reconnects with backoff after the gateway closes the connection', async () => {
     const page = await openChat();
-    // A frame over 256 KB (100,000 three-byte characters): the gateway closes the socket with 1009.
+    // A message over 256 KB (100,000 three-byte characters): the gateway closes the socket with
+    // 1009. Chromium sends it in several frames, and web mode's gateway, which limits frames as
+    // they pass on to the instance, may see the byte rate (128 KB/s) exceeded first: 1008 then.
     await page.fill('#message', '€'.repeat(100_000));
     await page.click('#send');
-    await page.locator('.system', { hasText: 'disconnected (1009' }).waitFor({ timeout: 10_000 });
+    const closed = MODE === 'web' ? /disconnected \((1008|1009)/ : 'disconnected (1009';
+    await page.locator('.system', { hasText: closed }).waitFor({ timeout: 10_000 });
     await page.locator('#state[data-state="open"]').waitFor(WAIT);
     expect(await page.locator('.system', { hasText: /^connected$/ }).count()).toBe(2);
     // Never confirmed, so not shown as sent.
@@ -417,7 +425,7 @@ describe('the chat page in a real browser', () => {
   });
 });
 
-describe('the chat page with admission', () => {
+describe(`the chat page with admission, ${MODE} mode`, () => {
   const secret = newAdmissionSecret();
   let cloud: Awaited<ReturnType<typeof startCloud>>;
 

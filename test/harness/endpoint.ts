@@ -1,7 +1,12 @@
 /**
  * Where an app's tests connect: a local cloud started for them, or a deployed stack, named by its
  * outputs file or by `WS_URL`. Either way a suite gets one {@link AppEndpoint} and needs not know
- * which it is, beyond `local` (a local cloud is exact: no other users, order kept).
+ * which it is, beyond `local` (a local cloud is exact: no other users, order kept) and `mode`
+ * (`event`, or `web`: one instance per connection, rooms on Redis).
+ *
+ * A local cloud runs in the mode `mode` asks for, else the one `CHAT_MODE` names (as for
+ * `npm start`), else the configuration's (event): `CHAT_MODE=web npx vitest run test/integration`
+ * runs a suite against a web-mode stack unchanged.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -9,10 +14,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../config/load';
-import type { AppConfig } from '../../config/schema';
+import { MODES, type AppConfig, type Mode } from '../../config/schema';
 import { defaultApp, targetsFor, type Target } from '../../config/select';
 import { createAdmissionToken, type TokenUser } from '../../functions/lib/admission';
 import { CodedError } from '../../lib/errors';
+// Types only: reading a deployed endpoint should not load the local cloud.
+import type { LocalCloud, LocalEndpoints } from '../../local/cloud';
 import type { GatewayLimits } from '../../local/gateway/limits';
 import { outputsPath } from '../../scripts/post-deploy/run';
 
@@ -55,19 +62,59 @@ export interface AppEndpoint {
    * exactly when {@link admissionSecret} is known.
    */
   verifiesUsers: boolean;
-  /** The gateway's reverse-push address, for the push client. Local only: a deployed one is reachable only from inside the cloud. */
+  /**
+   * `event` (the gateway invokes functions per frame and pushes back) or `web` (one web-function
+   * instance per connection, rooms on Redis): a local cloud's; a deployed stack's as its
+   * configuration says; for `WS_URL`, what `CHAT_MODE` says, else unknown.
+   */
+  mode?: Mode;
+  /** The gateway's reverse-push address, for the push client. Local event mode only: a deployed one is reachable only from inside the cloud, and web mode has none. */
   pushUrl?: string;
   /** The local cloud's data folder, removed by {@link stop}. Local only. */
   dataDir?: string;
+  /** The chat page the local cloud serves (it connects to {@link url}). Local only. */
+  pageUrl?: string;
+  /** The stack's Redis, to stop, start and restart under running clients. Local web mode only. */
+  redis?: RedisControl;
+  /**
+   * Calls `listener` with every line the local cloud logs from now on (cold starts, invocation
+   * ends, function output), besides {@link LocalAppOptions.log}; returns the function that stops it.
+   * Local only.
+   */
+  onLog?(listener: (line: string) => void): () => void;
   /** Stops the local cloud and removes its data folder; does nothing for a deployed endpoint. Safe to call twice. */
   stop(): Promise<void>;
 }
 
 type HarnessCode =
-  'ERR_NO_OUTPUTS' | 'ERR_BAD_OUTPUTS' | 'ERR_NO_CLIENT_URL' | 'ERR_BAD_WS_URL' | 'ERR_WRONG_APP' | 'ERR_AMBIGUOUS_TARGET' | 'ERR_NO_ADMISSION_SECRET';
+  | 'ERR_NO_OUTPUTS'
+  | 'ERR_BAD_OUTPUTS'
+  | 'ERR_NO_CLIENT_URL'
+  | 'ERR_BAD_WS_URL'
+  | 'ERR_WRONG_APP'
+  | 'ERR_AMBIGUOUS_TARGET'
+  | 'ERR_NO_ADMISSION_SECRET'
+  | 'ERR_BAD_MODE';
 
-/** A harness refusal: no outputs file for the stack, a damaged one, a bad `WS_URL`, an endpoint of another app, a verified user without a secret, … */
+/** A harness refusal: no outputs file for the stack, a damaged one, a bad `WS_URL` or `CHAT_MODE`, an endpoint of another app, a verified user without a secret, … */
 export class HarnessError extends CodedError<HarnessCode> {}
+
+/** A local web-mode stack's Redis, as {@link AppEndpoint.redis} hands it out. */
+export interface RedisControl {
+  readonly host: string;
+  readonly port: number;
+  /** Whether the server runs. */
+  readonly running: boolean;
+  /** Stops the server as a shutdown does (SIGTERM: it writes its data and exits); the instances lose it. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port with the same data and password; resolves once it answers PING. */
+  start(): Promise<void>;
+  /**
+   * {@link stop} then {@link start}: a maintenance restart or a failover, as clients see one; with
+   * `downMs`, it stays stopped that long in between (a restart that takes its time).
+   */
+  restart(options?: { downMs?: number }): Promise<void>;
+}
 
 export interface LocalAppOptions {
   /** The app to run. @default the configuration's first */
@@ -86,6 +133,13 @@ export interface LocalAppOptions {
   /** Gateway limits beyond the defaults. */
   limits?: Partial<GatewayLimits>;
   maxInstancesPerFunction?: number;
+  /**
+   * `event` or `web`, over what the configuration says for the app and stage.
+   * @default `CHAT_MODE` in {@link env} when set (see {@link modeFromEnv}), else the configuration's
+   */
+  mode?: Mode;
+  /** Web mode: instances (processes, one per connection) running at once. @default the local cloud's (by memory, 256 at least) */
+  maxWebInstances?: number;
   /** The local cloud's log lines. @default dropped */
   log?: (line: string) => void;
 }
@@ -96,6 +150,18 @@ export const LOCAL_ADMISSION_SECRET_ENV = 'HARNESS_ADMISSION_SECRET';
 /** A random admission secret, long enough for any stage. */
 export function newAdmissionSecret(): string {
   return randomBytes(24).toString('base64url');
+}
+
+/**
+ * The mode `CHAT_MODE` names (as `npm start` reads it), undefined when unset.
+ * @throws HarnessError `ERR_BAD_MODE` for anything but `event` or `web`
+ */
+export function modeFromEnv(env: NodeJS.ProcessEnv = process.env): Mode | undefined {
+  const mode = env.CHAT_MODE || undefined;
+  if (mode !== undefined && !(MODES as readonly string[]).includes(mode)) {
+    throw new HarnessError('ERR_BAD_MODE', `CHAT_MODE must be ${MODES.join(' or ')}, not "${mode}"`);
+  }
+  return mode as Mode | undefined;
 }
 
 function configFrom(config: AppConfig | undefined, env: NodeJS.ProcessEnv): AppConfig {
@@ -126,6 +192,33 @@ function secretOf(target: Target, env: NodeJS.ProcessEnv): string | undefined {
   return name ? env[name] || env[`TF_VAR_${name}`] || undefined : undefined;
 }
 
+/** The local cloud's handle on its stack's redis-server, as a {@link RedisControl}. */
+function redisControl(cloud: LocalCloud, address: { host: string; port: number }): RedisControl {
+  const server = () => {
+    const found = cloud.redisServer;
+    if (!found) throw new Error('the local cloud has no Redis for its stack (stopped, or not in web mode)');
+    return found;
+  };
+  return {
+    host: address.host,
+    port: address.port,
+    get running() {
+      return cloud.redisServer?.running ?? false;
+    },
+    stop: () => server().stop(),
+    start: () => server().start(),
+    restart: async ({ downMs } = {}) => {
+      if (!downMs) {
+        await cloud.restartRedis();
+        return;
+      }
+      await server().stop();
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      await server().start();
+    },
+  };
+}
+
 /**
  * Starts a local cloud running one app, on free ports and in a temporary data folder that
  * {@link AppEndpoint.stop} removes. Takes as long as a build and an apply (seconds): call it in a
@@ -137,6 +230,7 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<AppE
   const config = structuredClone(configFrom(options.config, baseEnv));
   const app = options.app ?? defaultApp(config);
   const stage = options.stage ?? Object.keys(config.stages)[0];
+  const mode = options.mode ?? modeFromEnv(baseEnv);
   const env: NodeJS.ProcessEnv = { ...baseEnv };
   if (options.admissionSecret !== undefined && config.stages[stage]) {
     // On the stage: its settings override the app's, so this wins over either.
@@ -144,22 +238,29 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<AppE
     env[LOCAL_ADMISSION_SECRET_ENV] = options.admissionSecret;
   }
   // Imported here: reading a deployed endpoint should not load the local cloud.
-  const { LocalCloud } = await import('../../local/cloud');
+  const { LocalCloud: Cloud } = await import('../../local/cloud');
   const dataDir = await mkdtemp(path.join(os.tmpdir(), `harness-${app}-`));
-  let cloud: InstanceType<typeof LocalCloud>;
-  let endpoints: Awaited<ReturnType<InstanceType<typeof LocalCloud>['start']>>;
+  let cloud: LocalCloud;
+  let endpoints: LocalEndpoints;
+  const listeners = new Set<(line: string) => void>();
+  const log = options.log ?? (() => {});
   try {
-    cloud = new LocalCloud({
+    cloud = new Cloud({
       config,
       app,
       stage,
+      mode,
+      maxWebInstances: options.maxWebInstances,
       dataDir,
       buildDir: path.join(dataDir, 'dist'),
       ports: { page: 0, gateway: 0, cos: 0, cloudApi: 0 },
       env,
       limits: options.limits,
       maxInstancesPerFunction: options.maxInstancesPerFunction,
-      log: options.log ?? (() => {}),
+      log: (line) => {
+        log(line);
+        for (const listener of listeners) listener(line);
+      },
     });
     endpoints = await cloud.start();
   } catch (err) {
@@ -168,15 +269,24 @@ export async function startLocalApp(options: LocalAppOptions = {}): Promise<AppE
     throw err;
   }
   const admissionSecret = secretOf(cloud.target, env);
+  const redis = endpoints.mode === 'web' && endpoints.redis ? redisControl(cloud, endpoints.redis) : undefined;
   let stopping: Promise<void> | undefined;
   return {
     url: endpoints.wsUrl,
     local: true,
     app,
     stack: endpoints.stack,
+    mode: endpoints.mode,
     ...admissionWith(admissionSecret),
-    pushUrl: endpoints.pushUrl,
+    // Web mode has none: each instance holds its own socket.
+    ...(endpoints.pushUrl ? { pushUrl: endpoints.pushUrl } : {}),
     dataDir,
+    pageUrl: endpoints.pageUrl,
+    ...(redis ? { redis } : {}),
+    onLog: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     stop: () =>
       (stopping ??= (async () => {
         try {
@@ -247,7 +357,7 @@ export function deployedApp(options: DeployedAppOptions = {}): AppEndpoint {
   if (typeof outputs.clientUrl !== 'string' || !outputs.clientUrl) throw new HarnessError('ERR_NO_CLIENT_URL', `${shown(file)} has no clientUrl`);
   const url = checkedUrl(outputs.clientUrl, `${shown(file)}'s clientUrl`);
   const admissionSecret = options.admissionSecret ?? secretOf(target, env);
-  return { url, local: false, app, stack: target.name, ...admissionWith(admissionSecret), stop: async () => {} };
+  return { url, local: false, app, stack: target.name, mode: target.settings.mode, ...admissionWith(admissionSecret), stop: async () => {} };
 }
 
 function checkedUrl(value: string, source: string): string {
@@ -262,8 +372,9 @@ function checkedUrl(value: string, source: string): string {
 }
 
 /**
- * The endpoint `WS_URL` names, with `ADMISSION_SECRET` when it requires admission and `APP` (the
- * app it serves; `app`, else the configuration's first, when unset). Undefined when `WS_URL` is not set.
+ * The endpoint `WS_URL` names, with `ADMISSION_SECRET` when it requires admission, `APP` (the
+ * app it serves; `app`, else the configuration's first, when unset) and `CHAT_MODE` (its mode,
+ * when known). Undefined when `WS_URL` is not set.
  */
 export function endpointFromEnv(env: NodeJS.ProcessEnv = process.env, { app }: { app?: string } = {}): AppEndpoint | undefined {
   if (!env.WS_URL) return undefined;
@@ -273,6 +384,7 @@ export function endpointFromEnv(env: NodeJS.ProcessEnv = process.env, { app }: {
     url,
     local: false,
     app: env.APP || app || defaultApp(configFrom(undefined, env)),
+    ...(modeFromEnv(env) ? { mode: modeFromEnv(env) } : {}),
     ...admissionWith(admissionSecret),
     stop: async () => {},
   };

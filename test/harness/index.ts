@@ -10,6 +10,10 @@
  *
  * @example As a named, verified user (needs the endpoint's admission secret: check `verifiesUsers`)
  * const ann = await TestClient.connect(endpoint.url, { protocols: endpoint.protocols(['chat'], { user: { id: 'ann', name: 'Ann' } }) });
+ *
+ * @example In web mode (one instance per connection, rooms on Redis); CHAT_MODE=web does the same for every suite
+ * const endpoint = await openAppEndpoint({ app: 'chat', mode: 'web' });
+ * await endpoint.redis!.restart(); // local web mode: Redis restarted under the clients
  */
 export { DEFAULT_TIMEOUT_MS, HandshakeRefused, TestClient, WaitFailed, type Closed, type ConnectOptions, type Received } from './client';
 export {
@@ -17,6 +21,7 @@ export {
   endpointFromEnv,
   HarnessError,
   LOCAL_ADMISSION_SECRET_ENV,
+  modeFromEnv,
   newAdmissionSecret,
   openAppEndpoint,
   startLocalApp,
@@ -24,5 +29,6 @@ export {
   type DeployedAppOptions,
   type LocalAppOptions,
   type ProtocolOptions,
+  type RedisControl,
 } from './endpoint';
 export { createAdmissionToken, type TokenUser } from '../../functions/lib/admission';

@@ -1,9 +1,10 @@
 /**
  * One suite, any endpoint: the local cloud by default, a deployed endpoint when WS_URL is set
- * (with ADMISSION_SECRET when that endpoint requires admission).
+ * (with ADMISSION_SECRET when that endpoint requires admission). Locally it runs in event mode and
+ * again in web mode (vitest's `web` project sets CHAT_MODE=web): the same scenarios, unchanged.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAdmissionToken, newAdmissionSecret, openAppEndpoint, type AppEndpoint } from '../harness';
+import { createAdmissionToken, modeFromEnv, newAdmissionSecret, openAppEndpoint, type AppEndpoint } from '../harness';
 import { ChatClient, HandshakeRefused } from '../support/chat-client';
 import { report } from '../support/report';
 
@@ -22,7 +23,7 @@ async function sendAndReceive(from: ChatClient, to: ChatClient, text: string): P
   return to.waitFor(`"${text}" to arrive`, () => to.messages().find((m) => m.text === text));
 }
 
-describe(`chat over ${process.env.WS_URL ? process.env.WS_URL : 'the local cloud'}`, () => {
+describe(`chat over ${process.env.WS_URL ? process.env.WS_URL : `the local cloud in ${modeFromEnv() ?? 'event'} mode`}`, () => {
   beforeAll(async () => {
     // Locally, admission is switched on so refusal can be tested too.
     endpoint = await openAppEndpoint({ app: 'chat', admissionSecret: newAdmissionSecret() });
