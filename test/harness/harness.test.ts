@@ -13,6 +13,7 @@ import {
   endpointFromEnv,
   HandshakeRefused,
   HarnessError,
+  modeFromEnv,
   newAdmissionSecret,
   openAppEndpoint,
   startLocalApp,
@@ -48,7 +49,10 @@ describe('a local app', () => {
   }, 60_000);
 
   it('starts on free ports in a data folder of its own, with admission on', () => {
-    expect(endpoint).toMatchObject({ local: true, app: 'chat', stack: 'chat-dev-gz', admissionSecret: secret });
+    expect(endpoint).toMatchObject({ local: true, app: 'chat', stack: 'chat-dev-gz', admissionSecret: secret, mode: 'event' });
+    // Event mode has no Redis to hand out; the page is served beside the gateway.
+    expect(endpoint.redis).toBeUndefined();
+    expect(endpoint.pageUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/?$/);
     expect(endpoint.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/release\/$/);
     expect(endpoint.pushUrl).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${new URL(endpoint.url).port}/`));
     expect(existsSync(endpoint.dataDir!)).toBe(true);
@@ -165,6 +169,18 @@ describe('a deployed app', () => {
     );
   });
 
+  it("reads the mode from CHAT_MODE: for a local cloud and for WS_URL; a deployed stack has its configuration's", () => {
+    expect(modeFromEnv({})).toBeUndefined();
+    expect(modeFromEnv({ CHAT_MODE: 'web' })).toBe('web');
+    expect(modeFromEnv({ CHAT_MODE: 'event' })).toBe('event');
+    expect(() => modeFromEnv({ CHAT_MODE: 'websocket' })).toThrow(
+      expect.objectContaining({ code: 'ERR_BAD_MODE', message: 'CHAT_MODE must be event or web, not "websocket"' }),
+    );
+    expect(endpointFromEnv({ WS_URL: 'wss://example.test/release/', CHAT_MODE: 'web' })!.mode).toBe('web');
+    // Not said, not known.
+    expect(endpointFromEnv({ WS_URL: 'wss://example.test/release/' })!.mode).toBeUndefined();
+  });
+
   it('openAppEndpoint takes WS_URL when set, and refuses one that serves another app', async () => {
     const env = { WS_URL: 'wss://example.test/release/', APP: 'chat' };
     expect(await openAppEndpoint({ app: 'chat', env })).toMatchObject({ url: env.WS_URL, local: false });
@@ -181,7 +197,14 @@ describe('a deployed app', () => {
       pushUrl: 'http://internal.example.test/api-1',
     });
     const dev = deployedApp({ app: 'chat', stage: 'dev', region: 'ap-guangzhou', env });
-    expect(dev).toMatchObject({ url: 'wss://service-1.gz.example.test/release/', local: false, app: 'chat', stack: 'chat-dev-gz', admissionSecret: undefined });
+    expect(dev).toMatchObject({
+      url: 'wss://service-1.gz.example.test/release/',
+      local: false,
+      app: 'chat',
+      stack: 'chat-dev-gz',
+      admissionSecret: undefined,
+      mode: 'event',
+    });
     // The deployed push address is reachable from inside the cloud only.
     expect(dev.pushUrl).toBeUndefined();
     expect(dev.protocols(['chat'])).toEqual(['chat']);
