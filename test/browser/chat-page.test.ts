@@ -13,6 +13,7 @@ import { chromium, type Browser, type Locator, type Page } from 'playwright-core
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCloud, type LocalEndpoints } from '../../local/cloud';
 import { createAdmissionToken, modeFromEnv, newAdmissionSecret } from '../harness';
+import { report } from '../support/report';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const WAIT = { timeout: 20_000 };
@@ -416,7 +417,9 @@ describe(`the chat page in a real browser, ${MODE} mode`, () => {
     await page.fill('#message', '€'.repeat(100_000));
     await page.click('#send');
     const closed = MODE === 'web' ? /disconnected \((1008|1009)/ : 'disconnected (1009';
-    await page.locator('.system', { hasText: closed }).waitFor({ timeout: 10_000 });
+    const disconnected = page.locator('.system', { hasText: closed });
+    await disconnected.waitFor({ timeout: 10_000 });
+    if (MODE === 'web') report('chat page', `web mode: the message over 256 KB was answered with "${await disconnected.first().textContent()}"`);
     await page.locator('#state[data-state="open"]').waitFor(WAIT);
     expect(await page.locator('.system', { hasText: /^connected$/ }).count()).toBe(2);
     // Never confirmed, so not shown as sent.

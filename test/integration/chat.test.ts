@@ -26,7 +26,9 @@ async function sendAndReceive(from: ChatClient, to: ChatClient, text: string): P
 describe(`chat over ${process.env.WS_URL ? process.env.WS_URL : `the local cloud in ${modeFromEnv() ?? 'event'} mode`}`, () => {
   beforeAll(async () => {
     // Locally, admission is switched on so refusal can be tested too.
-    endpoint = await openAppEndpoint({ app: 'chat', admissionSecret: newAdmissionSecret() });
+    // In web mode each of the 200 clients below has an instance process of its own, and those of
+    // the tests before may still be stopping: room for all of them, whatever the machine's default.
+    endpoint = await openAppEndpoint({ app: 'chat', admissionSecret: newAdmissionSecret(), maxWebInstances: 256 });
   }, 120_000);
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close().catch(() => {})));
