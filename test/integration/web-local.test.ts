@@ -40,7 +40,7 @@ async function guest(): Promise<ChatClient> {
 }
 
 /** Connects and returns the client with the pid of the instance process the local SCF started for it. */
-async function withInstance(): Promise<{ client: ChatClient; pid: number; requestId: string }> {
+async function withInstance(): Promise<{ client: ChatClient; pid: number; label: string }> {
   const mark = lines.length;
   const client = await guest();
   // The instance answered the handshake, so its cold start was logged before the connection opened.
@@ -49,7 +49,8 @@ async function withInstance(): Promise<{ client: ChatClient; pid: number; reques
     .map((line) => COLD_START.exec(line))
     .filter((m) => m !== null);
   expect(starts, 'one cold start per connection').toHaveLength(1);
-  return { client, pid: Number(starts[0]![3]), requestId: starts[0]![2]! };
+  // Its lines are labelled `[<function> <request id>]`.
+  return { client, pid: Number(starts[0]![3]), label: `[${starts[0]![1]} ${starts[0]![2]}]` };
 }
 
 /** `/proc/<pid>`: its parent and command line, or undefined once it has exited (a zombie counts as exited). */
@@ -104,7 +105,7 @@ describe('the chat on a local cloud in web mode', () => {
     // A close ends that connection's invocation (200) and its process; the other keeps both.
     await a.client.close();
     await expect.poll(() => processOf(a.pid), { timeout: 15_000 }).toBeUndefined();
-    expect(lines.some((l) => l.startsWith(`[${'chat-dev-gz-web'} ${a.requestId}] invocation ended with status 200`))).toBe(true);
+    expect(lines.some((l) => l.startsWith(`${a.label} invocation ended with status 200`))).toBe(true);
     expect(processOf(b.pid)).toBeDefined();
     const c = await withInstance();
     expect(new Set([a.pid, b.pid, c.pid]).size).toBe(3);
@@ -116,7 +117,7 @@ describe('the chat on a local cloud in web mode', () => {
     process.kill(c.pid, 'SIGKILL');
     await c.client.waitFor('the close after the crash', () => c.client.closed);
     expect(c.client.closed!.code).toBe(1006);
-    await expect.poll(() => lines.some((l) => l.startsWith(`[chat-dev-gz-web ${c.requestId}] invocation ended with status 439`))).toBe(true);
+    await expect.poll(() => lines.some((l) => l.startsWith(`${c.label} invocation ended with status 439`))).toBe(true);
     const d = await withInstance();
     await d.client.join(room);
     await b.client.say(room, 'after the crash');
