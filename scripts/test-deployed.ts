@@ -62,7 +62,14 @@ runMain(() => {
     console.error(err.message);
     return 1;
   }
-  const env: NodeJS.ProcessEnv = { ...process.env, WS_URL: url, APP: target.app, ...(secret ? { ADMISSION_SECRET: secret } : {}) };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    WS_URL: url,
+    APP: target.app,
+    // So that the suites know the deployed stack's mode.
+    CHAT_MODE: target.settings.mode,
+    ...(secret ? { ADMISSION_SECRET: secret } : {}),
+  };
   console.log(`${target.app} suite against ${url}${secret ? ' (with admission)' : ''}`);
   const result = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'vitest'), ['run', ...suitesOf(target.app), ...vitestArgs(argv)], {
     cwd: ROOT,

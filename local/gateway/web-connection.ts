@@ -162,12 +162,15 @@ export class WebConnection {
       } else if (starts && this.#messages.waitMs(1) > 0) {
         this.#violation('client', CloseCode.POLICY_VIOLATION, `rate limit exceeded: more than ${limits.messagesPerSecond} messages per second`);
         return 'stop';
-      } else if (this.#bytes.waitMs(header.length) > 0) {
+      } else if (header.fin && this.#bytes.waitMs(messageBytes) > 0) {
+        // Charged per whole message, on its last frame, as event mode's gateway does: a message
+        // over 256 KB sent in pieces then meets the size limit (1009) before the byte rate.
         this.#violation('client', CloseCode.POLICY_VIOLATION, `rate limit exceeded: more than ${limits.bytesPerSecond} bytes per second`);
         return 'stop';
       }
       if (starts) this.#messages.tryTake(1);
-      this.#bytes.tryTake(header.length);
+      if (limits.rateLimitAction === 'throttle') this.#bytes.tryTake(header.length);
+      else if (header.fin) this.#bytes.tryTake(messageBytes);
     }
     this.#upMessageBytes = header.fin ? 0 : messageBytes;
     return 'pass';

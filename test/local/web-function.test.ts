@@ -325,6 +325,16 @@ describe('the gateway pipes frames both ways', () => {
     expect((await endedAfter(mark, 'message over 262144 bytes')).status).toBe(456);
   });
 
+  it('a client message over 256 KB sent in pieces, as browsers send it, closes with 1009 too, not with the byte rate', async () => {
+    const client = await open();
+    const mark = lines.length;
+    const piece = 'p'.repeat(64 * 1024);
+    for (let i = 0; i < 4; i++) client.ws.send(piece, { fin: false });
+    client.ws.send('p', { fin: true });
+    expect((await client.closed).code).toBe(1009);
+    expect((await endedAfter(mark, 'message over 262144 bytes')).status).toBe(456);
+  });
+
   it('a function message over 256 KB closes both sides with 1009 (status 439)', async () => {
     const client = await open();
     const mark = lines.length;
