@@ -3,6 +3,8 @@
  * each mode (`--limits off`, so no rate limit shapes the figures), and a plain `ws` server.
  *
  * - echo: one client, a message to the lobby, its ack back;
+ * - connect alone: 10 clients one after the other, each closed before the next (in web mode each
+ *   is a cold start, as every connection is);
  * - fan-out: a 100-member room, 1 sender and 99 receivers, one message at a time;
  * - connects per second with `BENCH_MODES_CONNECTIONS` clients (default 200), then as many again
  *   opening and joining a room each (rooms of 10);
@@ -29,6 +31,8 @@ const ECHO_ROUNDS = 50;
 const ECHO_GAP_MS = 20;
 const FANOUT_MESSAGES = Number(process.env.BENCH_MODES_MESSAGES ?? 30);
 const FANOUT_GAP_MS = 100;
+/** Connections opened one after the other for the lone handshake. */
+const ALONE = 10;
 /** Handshakes in flight at once while connecting, the same for every server. */
 const CONCURRENCY = 50;
 /** Connections opened and closed before the memory baseline: event mode's function instances start on first use. */
@@ -65,6 +69,7 @@ interface Results {
   readyMs: number;
   echo: Measured<{ p50: number; p99: number }>;
   fanout: Measured<FanoutFigures>;
+  alone: Measured<{ p50: number; p99: number }>;
   connect: Measured<{ perSecond: number; handshakeP50: number; handshakeP99: number }>;
   memory: Measured<Memory>;
   join: Measured<{ perSecond: number }> | undefined;
@@ -113,6 +118,18 @@ async function echo(server: RunningServer): Promise<{ p50: number; p99: number }
   } finally {
     await closeAll([ws!]);
   }
+}
+
+/** Opens clients one at a time, each closed before the next: what a lone user waits for. */
+async function connectAlone(server: RunningServer): Promise<{ p50: number; p99: number }> {
+  const times: number[] = [];
+  for (let i = 0; i < ALONE; i++) {
+    const started = performance.now();
+    const ws = await open(server.wsUrl);
+    times.push(performance.now() - started);
+    await closeAll([ws]);
+  }
+  return { p50: percentile(times, 50), p99: percentile(times, 99) };
 }
 
 /** A 100-member room (for the floor, 100 clients of the broadcast server), one sender. */
@@ -187,6 +204,8 @@ async function measureServer(kind: Kind): Promise<Results> {
     const echoResult = await measured(`${kind} echo`, server, () => echo(server));
     console.log(`      ${kind}: echo done, load ${load().toFixed(2)}`);
     await settle();
+    const aloneResult = await measured(`${kind} connect alone`, server, () => connectAlone(server));
+    await settle();
     const fanoutResult = await measured(`${kind} fan-out`, server, () => fanout(server, kind));
     console.log(`      ${kind}: fan-out done, load ${load().toFixed(2)}`);
     await settle();
@@ -240,7 +259,15 @@ async function measureServer(kind: Kind): Promise<Results> {
       });
       await settle();
     }
-    return { readyMs: server.readyMs, echo: echoResult, fanout: fanoutResult, connect: connectResult, memory: memoryResult, join: joinResult };
+    return {
+      readyMs: server.readyMs,
+      echo: echoResult,
+      alone: aloneResult,
+      fanout: fanoutResult,
+      connect: connectResult,
+      memory: memoryResult,
+      join: joinResult,
+    };
   } finally {
     await server.stop();
   }
@@ -254,7 +281,7 @@ const rateCell = (v: number) => `${v.toFixed(0)}/s`;
 function printTable(results: Record<Kind, Results>): void {
   const kinds: Kind[] = ['raw', 'event', 'web'];
   const head = { raw: 'raw ws floor', event: 'event mode', web: 'web mode' };
-  const label = 44;
+  const label = 46;
   const col = 13;
   const header = `    ${''.padEnd(label)}${kinds.map((k) => `${head[k].padStart(col)}  load other`).join('')}   web/event`;
   console.log(header);
@@ -266,7 +293,9 @@ function printTable(results: Record<Kind, Results>): void {
     });
     const e = pick(results.event);
     const w = pick(results.web);
-    const ratio = value && e?.ok && w?.ok ? `${(value(w.value) / value(e.value)).toFixed(1)}x`.padStart(11) : '';
+    const times = (r: number) => (r >= 100 ? r.toFixed(0) : r >= 1 ? r.toFixed(1) : r.toFixed(2));
+    // a memory delta within the heap's swings can come out negative: no ratio of that
+    const ratio = value && e?.ok && w?.ok && value(e.value) > 0 && value(w.value) > 0 ? `${times(value(w.value) / value(e.value))}x`.padStart(11) : '';
     console.log(`    ${name.padEnd(label)}${cells.join('')}${ratio}`);
   };
   row(
@@ -306,13 +335,25 @@ function printTable(results: Record<Kind, Results>): void {
     (v) => v.ackP50,
   );
   row(
-    `connects/s, ${CONNECTIONS} clients`,
+    `connect alone (one at a time) p50, ${ALONE} clients`,
+    (r) => r.alone,
+    (v) => msCell(v.p50),
+    (v) => v.p50,
+  );
+  row(
+    `connect alone (one at a time) p99`,
+    (r) => r.alone,
+    (v) => msCell(v.p99),
+    (v) => v.p99,
+  );
+  row(
+    `connects/s, ${CONNECTIONS} clients, ${CONCURRENCY} at a time`,
     (r) => r.connect,
     (v) => rateCell(v.perSecond),
     (v) => v.perSecond,
   );
   row(
-    '  handshake p50',
+    '  handshake p50 (waits included)',
     (r) => r.connect,
     (v) => msCell(v.handshakeP50),
     (v) => v.handshakeP50,
@@ -366,7 +407,7 @@ function printTable(results: Record<Kind, Results>): void {
     (v) => (v.redis ? size(v.redis.rss) : '-'),
   );
   const failures = kinds.flatMap((k) =>
-    (['echo', 'fanout', 'connect', 'memory', 'join'] as const).flatMap((part) => {
+    (['echo', 'alone', 'fanout', 'connect', 'memory', 'join'] as const).flatMap((part) => {
       const m = results[k][part];
       return m && !m.ok ? [`${head[k]} ${part}: ${m.error}`] : [];
     }),
@@ -390,9 +431,7 @@ export async function modesBench(): Promise<void> {
   const results = {} as Record<Kind, Results>;
   for (const kind of ['raw', 'event', 'web'] as const) results[kind] = await measureServer(kind);
   console.log('');
-  console.log(
-    `(modes) echo: ${ECHO_ROUNDS} messages one at a time; fan-out: ${FANOUT_MESSAGES} messages to ${ROOM - 1} receivers; connects: ${CONCURRENCY} handshakes in flight`,
-  );
+  console.log(`(modes) echo: ${ECHO_ROUNDS} messages one at a time; fan-out: ${FANOUT_MESSAGES} messages to ${ROOM - 1} receivers`);
   printTable(results);
   console.log(
     `    ready in: raw ${results.raw.readyMs} ms, event ${results.event.readyMs} ms, web ${results.web.readyMs} ms; memory is VmRSS (PSS splits pages shared between instances)`,
