@@ -172,11 +172,11 @@ describe('applyStack', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'apply-test-'));
     await writeFile(
       path.join(dir, 'cdk.tf.json'),
-      JSON.stringify({ provider: { tencentcloud: [{ region: 'ap-guangzhou' }] }, resource: { tencentcloud_vpc: { main: { name: 'x' } } } }),
+      JSON.stringify({ provider: { tencentcloud: [{ region: 'ap-guangzhou' }] }, resource: { tencentcloud_clb_instance: { main: { clb_name: 'x' } } } }),
     );
     const services = {} as Parameters<typeof applyStack>[0]['services'];
     await expect(applyStack({ stackDir: dir, services, appId: '1' })).rejects.toThrow(LocalApplyError);
-    await expect(applyStack({ stackDir: dir, services, appId: '1' })).rejects.toThrow(/does not support resource type tencentcloud_vpc/);
+    await expect(applyStack({ stackDir: dir, services, appId: '1' })).rejects.toThrow(/does not support resource type tencentcloud_clb_instance/);
     await writeFile(
       path.join(dir, 'cdk.tf.json'),
       JSON.stringify({
