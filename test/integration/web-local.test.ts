@@ -224,13 +224,22 @@ describe('the chat on a local cloud in web mode', () => {
     // Down 3.5 s. The instances retry on their own, with backoff: 0.1, 0.3, 0.7, 1.5, 3.1, 5.1 s
     // after the loss, then every 2 s. Back between two attempts, Redis has the newcomer below
     // connect, join and speak before they are: all that is in their gap.
-    await endpoint.redis!.restart({ downMs: 3500 });
-    const newcomer = await guest();
-    await newcomer.join(room);
-    const inGap = await newcomer.say(room, 'said in the gap');
-    // Every instance of the four is back (it logs whether it missed anything), and a little live chat after.
+    // On a loaded machine the newcomer's cold start can outlast the window, and then nothing falls
+    // in a gap: the restart is tried again (at most three times) until some instance missed a message.
     const back = () => lines.slice(mark).filter((l) => /"msg":"(Redis reconnected|messages published while Redis was unreachable were missed)"/.test(l));
-    await expect.poll(() => back().length, { timeout: 20_000 }).toBeGreaterThanOrEqual(speakers.length);
+    const gapSeen = () => lines.slice(mark).some((l) => l.includes('"msg":"messages published while Redis was unreachable were missed"'));
+    const inGap: Envelope[] = [];
+    let newcomer!: ChatClient;
+    for (let attempt = 1; attempt <= 3 && !gapSeen(); attempt++) {
+      const before = back().length;
+      await endpoint.redis!.restart({ downMs: 3500 });
+      newcomer = await guest();
+      await newcomer.join(room);
+      inGap.push(await newcomer.say(room, `said in the gap ${attempt}`));
+      // Every instance of the four is back (it logs whether it missed anything).
+      await expect.poll(() => back().length - before, { timeout: 20_000 }).toBeGreaterThanOrEqual(speakers.length);
+      if (!gapSeen()) report(SUITE, `Redis restart ${attempt}: every instance was back before the newcomer spoke; trying again`);
+    }
     await expect
       .poll(() => speakers.every((s) => s.connections.at(-1)!.closed === undefined && s.connections.at(-1)!.seen(room).length > 0), { timeout: 10_000 })
       .toBe(true);
@@ -242,7 +251,7 @@ describe('the chat on a local cloud in web mode', () => {
     for (const s of speakers) await received(s.connections.at(-1)!, room, 'the end');
 
     const said = new Map<string, Envelope>();
-    for (const ack of [inGap, last, ...speakers.flatMap((s) => s.acked)]) said.set(ack.id, ack);
+    for (const ack of [...inGap, last, ...speakers.flatMap((s) => s.acked)]) said.set(ack.id, ack);
     const closes = speakers.flatMap((s) => s.connections.flatMap((c) => (c.closed ? [c.closed] : [])));
     for (const [i, s] of speakers.entries()) {
       const own = new Set(s.acked.map((a) => a.id as string));
@@ -275,5 +284,5 @@ describe('the chat on a local cloud in web mode', () => {
       `Redis down 3.5 s under 4 speakers: ${closes.length} of ${speakers.length} connections closed with 1012 (missed ${missed.join(', ')}), ` +
         `${said.size} messages acked, ${refused.length} refused meanwhile (${[...new Set(refused)].join(', ') || 'none'}), none lost`,
     );
-  }, 90_000);
+  }, 180_000);
 });

@@ -119,6 +119,13 @@ export class Session {
   #opened = false;
   /** Resyncs run one after the other: Redis may drop and come back while one is under way. */
   #resyncs: Promise<void> = Promise.resolve();
+  /**
+   * Frames heard on the bus between reconnecting and knowing whether anything was missed. They are
+   * newer than what was missed: sent on, they would carry the client's `since` past it, so they
+   * wait for the verdict (sent when nothing was missed or the connection is kept, dropped when it
+   * is closed to resume: the history has them).
+   */
+  #holding: Array<Parameters<Session['sendOwn']>[0]> | undefined;
 
   constructor(
     readonly id: string,
@@ -359,7 +366,8 @@ export class Session {
       return;
     }
     if (message.except?.includes(this.id)) return;
-    if (!this.socket) this.#early.push(message.frame);
+    if (this.#holding) this.#holding.push(message.frame);
+    else if (!this.socket) this.#early.push(message.frame);
     else void this.sendOwn(message.frame);
   }
 
@@ -380,6 +388,7 @@ export class Session {
   async #resync(): Promise<void> {
     if (this.#ended || this.#downSince === undefined) return;
     const downMs = Date.now() - this.#downSince;
+    this.#holding ??= [];
     const channels = [...this.#seqs.keys()];
     let missed = 0;
     let uncounted = false;
@@ -407,11 +416,21 @@ export class Session {
     this.#downSince = undefined;
     clearTimeout(this.#outage);
     this.settings.events.reconnected(this);
+    const held = this.#holding ?? [];
+    this.#holding = undefined;
+    const flush = () => {
+      for (const frame of held) {
+        if (this.socket) void this.sendOwn(frame);
+        else this.#early.push(frame);
+      }
+    };
     if (missed === 0 && !uncounted) {
       this.log.info('Redis reconnected', { downMs, missed: 0 });
+      flush();
       return;
     }
     const close = this.settings.onGap === 'close' && this.socket?.readyState === WebSocket.OPEN;
+    if (!close) flush();
     const report: GapReport = {
       connectionId: this.id,
       missed: uncounted ? undefined : missed,
