@@ -149,14 +149,14 @@ function checked<S extends z.ZodType<{ stack: string }>>(schema: S, parsed: unkn
 const isWeb = (parsed: unknown) => typeof parsed === 'object' && parsed !== null && (parsed as { mode?: unknown }).mode === 'web';
 
 /**
- * Reads an event-mode stack's state; undefined when there is none yet. A damaged file, or one a
- * web-mode stack wrote, is an error naming it.
+ * Reads an event-mode stack's state; undefined when there is none yet, or when the file is a
+ * web-mode stack's (switching modes starts afresh, as {@link readWebDeployState} does: the next
+ * deploy's step writes it again). A damaged file is an error naming it.
  */
 export function readDeployState(stack: string, env: NodeJS.ProcessEnv = process.env): DeployState | undefined {
   const file = deployStatePath(stack, env);
   const parsed = readStateFile(file);
-  if (parsed === undefined) return undefined;
-  if (isWeb(parsed)) throw new Error(`deploy state ${file} is a web-mode stack's; this stack is in event mode: delete it and deploy again`);
+  if (parsed === undefined || isWeb(parsed)) return undefined;
   return checked(eventDeployStateSchema, parsed, file, stack);
 }
 
