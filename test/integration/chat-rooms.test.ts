@@ -283,8 +283,24 @@ describe(`rooms over ${process.env.WS_URL ? process.env.WS_URL : `the local clou
     await dropped(x);
     expect(await presenceOf(p, r1, 'leave', x.user!)).toEqual({ type: 'presence', room: r1, event: 'leave', user: x.user, online: 1 });
     expect(await presenceOf(q, r2, 'leave', x.user!)).toEqual({ type: 'presence', room: r2, event: 'leave', user: x.user, online: 1 });
-    expect(await p.say(r1, 'alone in r1')).toMatchObject({ online: 1, delivered: 0 });
-    expect(await q.say(r2, 'alone in r2')).toMatchObject({ online: 1, delivered: 0 });
+    for (const [client, room] of [
+      [p, r1],
+      [q, r2],
+    ] as const) {
+      let ack = await client.say(room, `alone in ${room}`);
+      if (endpoint.mode === 'web' && ack.delivered !== 0) {
+        // As with direct messages: web mode counts the instances listening on the room's channel
+        // when it is published to, and the gone connection's instance listens until its disconnect
+        // has run, moments after the leave it announced.
+        const tries = [ack.delivered];
+        for (const deadline = Date.now() + 10_000; ack.delivered !== 0 && Date.now() < deadline; tries.push(ack.delivered)) {
+          await new Promise((r) => setTimeout(r, 100));
+          ack = await client.say(room, `alone in ${room}`);
+        }
+        report(SUITE, `web mode: a message right after a disconnect counted the gone connection (delivered ${tries.join(', then ')})`);
+      }
+      expect(ack).toMatchObject({ online: 1, delivered: 0 });
+    }
     // The lobby too, where x was put at connect: no presence there (it never joined it), but gone
     // from the listing. Cleanup took it out of every room at once, before the leaves were told.
     const lobbyAfter = (await l.join(LOBBY, mark.id)).joined as Envelope;
