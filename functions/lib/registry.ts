@@ -4,12 +4,15 @@
 import type COS from 'cos-nodejs-sdk-v5';
 import type { RegistryConfig } from './config';
 import { cosClient, perConfig } from './cos-client';
-import { deleteObjects, listObjects } from './cos-listing';
 import { ChatError, ErrNo, describeError } from './errors';
 import type { User } from './users';
 
 /** Every registry key starts with this; the stack's expiry rule filters on it too. */
 export const KEY_PREFIX = 'conn.';
+/** COS answers at most this many keys per listing page. */
+const PAGE_SIZE = 1000;
+/** COS deletes at most this many keys per delete-multiple request. */
+const DELETE_BATCH = 1000;
 
 /**
  * Maps a connection id to its object key. Ids are base64 and contain `+`, `/` and `=`; a `/` would
@@ -59,12 +62,10 @@ export class ConnectionRegistry {
   private readonly cos: COS;
   private readonly bucket: string;
   private readonly region: string;
-  private readonly where: { bucket: string; region: string };
 
   constructor(config: RegistryConfig, options: { timeoutMs?: number } = {}) {
     this.bucket = config.bucket;
     this.region = config.region;
-    this.where = { bucket: config.bucket, region: config.region };
     this.cos = cosClient(config, options);
   }
 
@@ -126,11 +127,22 @@ export class ConnectionRegistry {
 
   /** Removes many connections in batches; returns how many were removed. */
   async removeMany(ids: string[]): Promise<number> {
-    try {
-      return await deleteObjects(this.cos, this.where, ids.map(keyForConnection));
-    } catch (err) {
-      throw registryError('delete', err);
+    let removed = 0;
+    for (let i = 0; i < ids.length; i += DELETE_BATCH) {
+      const batch = ids.slice(i, i + DELETE_BATCH);
+      try {
+        const result = await this.cos.deleteMultipleObject({
+          Bucket: this.bucket,
+          Region: this.region,
+          Objects: batch.map((id) => ({ Key: keyForConnection(id) })),
+          Quiet: true,
+        });
+        removed += batch.length - (result.Error?.length ?? 0);
+      } catch (err) {
+        throw registryError('delete', err);
+      }
     }
+    return removed;
   }
 
   /**
@@ -169,16 +181,30 @@ export class ConnectionRegistry {
 
   /** Lists every registered connection with the time its record was last written. */
   async entries(): Promise<RegistryEntry[]> {
-    let listed;
-    try {
-      listed = await listObjects(this.cos, this.where, KEY_PREFIX);
-    } catch (err) {
-      throw registryError('list', err);
+    const entries: RegistryEntry[] = [];
+    let marker: string | undefined;
+    for (;;) {
+      let page: COS.GetBucketResult;
+      try {
+        page = await this.cos.getBucket({
+          Bucket: this.bucket,
+          Region: this.region,
+          Prefix: KEY_PREFIX,
+          Marker: marker,
+          MaxKeys: PAGE_SIZE,
+        });
+      } catch (err) {
+        throw registryError('list', err);
+      }
+      const contents = page.Contents ?? [];
+      for (const item of contents) {
+        const id = connectionForKey(item.Key);
+        if (id !== undefined) entries.push({ id, lastModified: Date.parse(item.LastModified) });
+      }
+      if (String(page.IsTruncated) !== 'true' || contents.length === 0) return entries;
+      // COS sets NextMarker on truncated pages; fall back to the last key when it is missing.
+      marker = page.NextMarker || contents[contents.length - 1].Key;
     }
-    return listed.flatMap((o) => {
-      const id = connectionForKey(o.key);
-      return id === undefined ? [] : [{ id, lastModified: o.lastModified }];
-    });
   }
 }
 

@@ -6,11 +6,14 @@
 import type COS from 'cos-nodejs-sdk-v5';
 import type { RegistryConfig } from './config';
 import { cosClient, perConfig } from './cos-client';
-import { deleteObjects, listObjects } from './cos-listing';
 import { ChatError, ErrNo, describeError } from './errors';
 
 /** Every store key starts with this in the bucket; the app sees keys without it. */
 export const STORE_PREFIX = 'app/';
+/** COS answers at most this many keys per listing page. */
+const PAGE_SIZE = 1000;
+/** COS deletes at most this many keys per delete-multiple request. */
+const DELETE_BATCH = 1000;
 /** COS object keys are at most 850 bytes; the prefix takes some. */
 export const MAX_KEY_BYTES = 850 - STORE_PREFIX.length;
 
@@ -87,12 +90,10 @@ export class CosStore implements Store {
   private readonly cos: COS;
   private readonly bucket: string;
   private readonly region: string;
-  private readonly where: { bucket: string; region: string };
 
   constructor(config: RegistryConfig, options: { timeoutMs?: number } = {}) {
     this.bucket = config.bucket;
     this.region = config.region;
-    this.where = { bucket: config.bucket, region: config.region };
     this.cos = cosClient(config, options);
   }
 
@@ -140,25 +141,48 @@ export class CosStore implements Store {
 
   async deleteMany(keys: readonly string[]): Promise<number> {
     const bucketKeys = keys.map(storeKey);
-    try {
-      return await deleteObjects(this.cos, this.where, bucketKeys);
-    } catch (err) {
-      throw storeError('delete', err);
+    let deleted = 0;
+    for (let i = 0; i < bucketKeys.length; i += DELETE_BATCH) {
+      const batch = bucketKeys.slice(i, i + DELETE_BATCH);
+      try {
+        const result = await this.cos.deleteMultipleObject({ Bucket: this.bucket, Region: this.region, Objects: batch.map((Key) => ({ Key })), Quiet: true });
+        deleted += batch.length - (result.Error?.length ?? 0);
+      } catch (err) {
+        throw storeError('delete', err);
+      }
     }
+    return deleted;
   }
 
   async list(prefix = '', options: ListOptions = {}): Promise<StoreEntry[]> {
     const limit = options.limit ?? Infinity;
     if (!(limit >= 0)) throw new ChatError('INVALID_LIMIT', `app store: limit must be 0 or more, got ${options.limit}`, ErrNo.MALFORMED_EVENT);
+    const entries: StoreEntry[] = [];
     // Marker is exclusive: listing starts after it, as `after` promises.
-    const marker = options.after !== undefined ? storeKey(options.after) : undefined;
-    let listed;
-    try {
-      listed = await listObjects(this.cos, this.where, STORE_PREFIX + prefix, { marker, limit });
-    } catch (err) {
-      throw storeError('list', err);
+    let marker = options.after !== undefined ? storeKey(options.after) : undefined;
+    while (entries.length < limit) {
+      let page: COS.GetBucketResult;
+      try {
+        page = await this.cos.getBucket({
+          Bucket: this.bucket,
+          Region: this.region,
+          Prefix: STORE_PREFIX + prefix,
+          Marker: marker,
+          MaxKeys: Math.min(PAGE_SIZE, limit - entries.length),
+        });
+      } catch (err) {
+        throw storeError('list', err);
+      }
+      const contents = page.Contents ?? [];
+      for (const item of contents) {
+        if (entries.length >= limit) break;
+        entries.push({ key: item.Key.slice(STORE_PREFIX.length), size: Number(item.Size), lastModified: Date.parse(item.LastModified) });
+      }
+      if (String(page.IsTruncated) !== 'true' || contents.length === 0) break;
+      // COS sets NextMarker on truncated pages; fall back to the last key when it is missing.
+      marker = page.NextMarker || contents[contents.length - 1].Key;
     }
-    return listed.map((o) => ({ key: o.key.slice(STORE_PREFIX.length), size: o.size, lastModified: o.lastModified }));
+    return entries;
   }
 }
 
