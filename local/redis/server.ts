@@ -24,7 +24,6 @@ import { makePrivateDir, writePrivateFile } from '../cos/private-files';
 import { readJsonFile, writePrivateJsonFile } from '../json-file';
 import { freePort, isFreePort } from '../scf/free-port';
 import { readLines } from '../scf/output';
-import { KeyedQueue } from '../keyed-queue';
 
 /** Codes of {@link RedisError}. */
 export type RedisErrorCode =
@@ -109,7 +108,7 @@ export class LocalRedis {
   readonly #options: LocalRedisOptions;
   readonly #servers = new Map<string, RedisServer>();
   /** Starts and restarts per stack, one after another. */
-  readonly #queues = new KeyedQueue();
+  readonly #queues = new Map<string, Promise<unknown>>();
   #stopped = false;
 
   constructor(options: LocalRedisOptions) {
@@ -127,7 +126,7 @@ export class LocalRedis {
    * @throws RedisError `ERR_REDIS_MISSING`, `ERR_REDIS_START`, `ERR_REDIS_ARGUMENT`, `ERR_REDIS_STOPPED`
    */
   ensure(stack: string, request: RedisRequest = {}): Promise<RedisAddress> {
-    return this.#queues.run(stack, async () => {
+    return this.#serialized(stack, async () => {
       this.#assertRunning();
       checkRequest(stack, request);
       const current = this.#servers.get(stack);
@@ -162,7 +161,7 @@ export class LocalRedis {
    * @throws RedisError `ERR_REDIS_ARGUMENT` when it was never started
    */
   restart(stack: string): Promise<RedisAddress> {
-    return this.#queues.run(stack, async () => {
+    return this.#serialized(stack, async () => {
       this.#assertRunning();
       const server = this.#servers.get(stack);
       if (!server) throw new RedisError('ERR_REDIS_ARGUMENT', `no Redis was started for ${stack}`);
@@ -174,12 +173,23 @@ export class LocalRedis {
   /** Stops every server (their data stays on disk). Safe twice. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    await this.#queues.idle();
+    await Promise.allSettled([...this.#queues.values()]);
     await Promise.all([...this.#servers.values()].map((server) => server.stop()));
   }
 
   #assertRunning(): void {
     if (this.#stopped) throw new RedisError('ERR_REDIS_STOPPED', 'the local Redis service is stopped');
+  }
+
+  #serialized<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.#queues.get(key) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    const settled = next.catch(() => undefined);
+    this.#queues.set(key, settled);
+    void settled.then(() => {
+      if (this.#queues.get(key) === settled) this.#queues.delete(key);
+    });
+    return next;
   }
 }
 

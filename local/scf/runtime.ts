@@ -34,7 +34,6 @@ import { unpackZip } from './unpack';
 import { type WebConnectResult, WebInstances, type WebVersionConfig, defaultMaxWebInstances } from './web-function';
 import { WebInstanceStartError } from './web-instance';
 import { readJsonFile, writePrivateJsonFile } from '../json-file';
-import { KeyedQueue } from '../keyed-queue';
 
 export type { ConfigurationChange, FunctionSpec, FunctionType } from './spec';
 export { isWebFunction } from './spec';
@@ -148,7 +147,7 @@ export class LocalScf implements Invoker {
   /** Every pool with instances: current versions, old ones draining, and deploy checks. */
   readonly #pools = new Set<InstancePool>();
   /** Management calls per function, run one after another so the last deploy wins. */
-  readonly #queues = new KeyedQueue();
+  readonly #queues = new Map<string, Promise<unknown>>();
   #stopping: Promise<void> | undefined;
   readonly #stateFile: string | undefined;
   readonly #web: WebInstances;
@@ -221,7 +220,7 @@ export class LocalScf implements Invoker {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#queues.run(keyOf(normalized.name, normalized.namespace), () => this.#deployNow(normalized));
+    return this.#serialized(keyOf(normalized.name, normalized.namespace), () => this.#deployNow(normalized));
   }
 
   /**
@@ -237,7 +236,7 @@ export class LocalScf implements Invoker {
       return Promise.reject(err);
     }
     const key = keyOf(normalized.name, normalized.namespace);
-    return this.#queues.run(key, async () => {
+    return this.#serialized(key, async () => {
       this.#assertRunning();
       if (this.#functions.has(key)) {
         throw new ScfError('ERR_FUNCTION_EXISTS', `function ${normalized.name} already exists in namespace ${normalized.namespace}`);
@@ -253,7 +252,7 @@ export class LocalScf implements Invoker {
    */
   updateCode(name: string, namespace: string, zip: Uint8Array): Promise<void> {
     const key = keyOf(name, namespace);
-    return this.#queues.run(key, async () => {
+    return this.#serialized(key, async () => {
       this.#assertRunning();
       const current = this.#functions.get(key);
       if (!current) throw notFoundError(name, namespace);
@@ -334,7 +333,7 @@ export class LocalScf implements Invoker {
    */
   updateConfiguration(name: string, namespace: string, change: ConfigurationChange): Promise<void> {
     const key = keyOf(name, namespace);
-    return this.#queues.run(key, async () => {
+    return this.#serialized(key, async () => {
       this.#assertRunning();
       const current = this.#functions.get(key);
       if (!current) throw notFoundError(name, namespace);
@@ -362,7 +361,7 @@ export class LocalScf implements Invoker {
    */
   deleteFunction(name: string, namespace = DEFAULT_NAMESPACE): Promise<void> {
     const key = keyOf(name, namespace);
-    return this.#queues.run(key, async () => {
+    return this.#serialized(key, async () => {
       const deployed = this.#functions.get(key);
       if (!deployed) throw notFoundError(name, namespace);
       this.#functions.delete(key);
@@ -589,6 +588,17 @@ export class LocalScf implements Invoker {
 
   #assertRunning(): void {
     if (this.#stopping) throw new ScfError('ERR_STOPPED', 'the local SCF runtime is stopped');
+  }
+
+  #serialized<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.#queues.get(key) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    const settled = next.catch(() => undefined);
+    this.#queues.set(key, settled);
+    void settled.then(() => {
+      if (this.#queues.get(key) === settled) this.#queues.delete(key);
+    });
+    return next;
   }
 }
 
